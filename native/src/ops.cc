@@ -6,6 +6,7 @@
 #include <ATen/autocast_mode.h>
 #include <unordered_map>
 #include <cstring>
+#include <cmath>
 
 namespace bie {
 
@@ -71,7 +72,12 @@ c10::IValue toIValue(Napi::Env env, const Napi::Value& v, const c10::TypePtr& ty
       return v.ToBoolean().Value();
     case K::NumberType:
       if (v.IsBoolean()) return c10::IValue(at::Scalar(v.As<Napi::Boolean>().Value()));
-      return c10::IValue(at::Scalar(v.As<Napi::Number>().DoubleValue()));
+      {
+        // Integer-valued numbers become integer scalars (as Python ints do), so int tensors stay int.
+        double d = v.As<Napi::Number>().DoubleValue();
+        if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9.0e15) return c10::IValue(at::Scalar(static_cast<int64_t>(d)));
+        return c10::IValue(at::Scalar(d));
+      }
     case K::StringType:
       return v.As<Napi::String>().Utf8Value();
     case K::ListType: {
