@@ -1,0 +1,171 @@
+// Embedding a dataset with a trained run: batched, resumable by parts, written as Parquet (id, path, label,
+// metadata, z_0..z_{d-1}) and as embeddings.npy + index.csv for numpy users.
+import { existsSync } from "node:fs";
+import { mkdir, readFile, rm } from "node:fs/promises";
+import { basename, resolve, join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { createHash } from "node:crypto";
+import { parquetWriteBuffer } from "hyparquet-writer";
+import { tidy, noGrad, autocast, manualSeed } from "../engine/index.ts";
+import { resolveConfig, type Config } from "../config/index.ts";
+import { BieError } from "../errors.ts";
+import { writeFileAtomic } from "../io/atomic.ts";
+import { writeNpy, readNpy } from "../io/npy.ts";
+import { sourceForConfig, type BatchSource } from "./source.ts";
+import { modelForConfig, batchTensor, configureEngine } from "./trainer.ts";
+import { loadWeights } from "./checkpoint.ts";
+import type { EmbeddingModel } from "../models/index.ts";
+
+export interface EmbedOptions {
+  /** Items per resumable part file. */
+  partSize?: number;
+  /** Only embed the items of shard i of n (0-based) — the contract that sweeps and job queues use. */
+  shard?: { index: number; count: number };
+  outDir?: string;
+  onProgress?: (done: number, total: number, imgPerSec: number) => void;
+  onLog?: (line: string) => void;
+}
+
+export interface EmbedResult {
+  outDir: string;
+  rows: number;
+  dim: number;
+  imgPerSec: number;
+  skippedParts: number;
+}
+
+/** The checkpoint used for embedding: the best by validation loss, else the last. */
+export function checkpointOf(runDir: string): string {
+  for (const f of ["best.safetensors", "last.safetensors"]) {
+    const p = join(runDir, "checkpoints", f);
+    if (existsSync(p)) return p;
+  }
+  throw new BieError("NO_CHECKPOINT", `${runDir}: no checkpoint (is it a run folder of a finished or running training?)`);
+}
+
+export async function loadRunModel(runDir: string, overrides: string[] = []): Promise<{ cfg: Config; model: EmbeddingModel; src: BatchSource }> {
+  const cfgFile = join(runDir, "config.yaml");
+  if (!existsSync(cfgFile)) throw new BieError("NOT_A_RUN", `${runDir}: not a run folder (no config.yaml)`);
+  const cfg = await resolveConfig({ file: cfgFile, overrides });
+  configureEngine(cfg);
+  manualSeed(cfg.seed);
+  const src = await sourceForConfig(cfg);
+  const model = modelForConfig(cfg, src);
+  await loadWeights(checkpointOf(runDir), model);
+  model.eval();
+  (model as { fuseForInference?: () => void }).fuseForInference?.();
+  if (cfg.engine.memory_format === "channels_last") model.toMemoryFormat("channels_last");
+  return { cfg, model, src };
+}
+
+export async function embedRun(runDir: string, overrides: string[] = [], opts: EmbedOptions = {}): Promise<EmbedResult> {
+  runDir = resolve(runDir);
+  const { cfg, model, src } = await loadRunModel(runDir, overrides);
+  try {
+    const trainedOn = await readTrainedData(runDir);
+    const dataKey = cfg.data.path ?? cfg.data.manifest ?? "";
+    const sameData = resolve(dataKey) === resolve(trainedOn);
+    const outDir = opts.outDir ? resolve(opts.outDir) : sameData ? runDir : join(runDir, `embed_${basename(dataKey).replace(/[^A-Za-z0-9._-]/g, "_")}`);
+    const shard = opts.shard;
+    const finalDir = shard ? join(outDir, "shards", `shard_${shard.index}_of_${shard.count}`) : outDir;
+    await mkdir(join(finalDir, "parts"), { recursive: true });
+
+    const all = src.items.map((_, i) => i);
+    const mine = shard ? all.filter((i) => i % shard.count === shard.index) : all;
+    const partSize = opts.partSize ?? 1024;
+    const parts: number[][] = [];
+    for (let i = 0; i < mine.length; i += partSize) parts.push(mine.slice(i, i + partSize));
+    const fingerprint = createHash("sha256").update(checkpointOf(runDir)).update(JSON.stringify(cfg.data)).digest("hex").slice(0, 16);
+
+    const t0 = performance.now();
+    let done = 0, skippedParts = 0, embeddedImgs = 0;
+    let dim = 0;
+    const bf16 = cfg.engine.precision === "bf16";
+    for (let p = 0; p < parts.length; p++) {
+      const file = join(finalDir, "parts", `part_${String(p).padStart(5, "0")}_${fingerprint}.npy`);
+      if (existsSync(file)) {
+        dim = (await readNpy(file)).shape[1];
+        done += parts[p].length;
+        skippedParts++;
+        continue;
+      }
+      const rows: Float32Array[] = [];
+      const loader = src.loaderFor(parts[p], cfg.batch_size * 4);
+      for await (const batch of loader) {
+        const z = noGrad(() => tidy(() => autocast(bf16, () => model.embed(batchTensor(batch.x, batch.shape, cfg))).toFloat32()));
+        const perItem = (z.length / batch.indices.length) | 0; // channel_mode=batch: C rows per item, concatenated
+        dim = perItem;
+        rows.push(z);
+        done += batch.indices.length;
+        embeddedImgs += batch.indices.length;
+        opts.onProgress?.(done, mine.length, embeddedImgs / ((performance.now() - t0) / 1000));
+      }
+      const flat = concat(rows);
+      await writeNpy(file, flat, [flat.length / dim, dim]);
+    }
+    const imgPerSec = embeddedImgs / Math.max(1e-9, (performance.now() - t0) / 1000);
+    // assemble
+    const chunks: Float32Array[] = [];
+    for (let p = 0; p < parts.length; p++) {
+      const file = join(finalDir, "parts", `part_${String(p).padStart(5, "0")}_${fingerprint}.npy`);
+      const { data, shape } = await readNpy(file);
+      dim = shape[1];
+      if (shape[0] !== parts[p].length) throw new BieError("EMBED_PART", `${file}: holds ${shape[0]} rows, expected ${parts[p].length} (a bad input was skipped?)`);
+      chunks.push(data as Float32Array);
+    }
+    const X = concat(chunks);
+    await writeEmbeddingTables(finalDir, src, mine, X, dim);
+    await rm(join(finalDir, "parts"), { recursive: true, force: true });
+    opts.onLog?.(`embedded ${mine.length} items → ${finalDir} (dim ${dim}, ${Math.round(imgPerSec)} img/s)`);
+    return { outDir: finalDir, rows: mine.length, dim, imgPerSec, skippedParts };
+  } finally {
+    model.dispose();
+    await src.close();
+  }
+}
+
+async function readTrainedData(runDir: string): Promise<string> {
+  const info = JSON.parse(await readFile(join(runDir, "run.json"), "utf8").catch(() => "{}")) as { data?: string };
+  return info.data ?? "";
+}
+
+function concat(parts: Float32Array[]): Float32Array {
+  const n = parts.reduce((s, p) => s + p.length, 0);
+  const out = new Float32Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** embeddings.parquet, embeddings.npy and index.csv, rows in dataset order. */
+export async function writeEmbeddingTables(dir: string, src: BatchSource, indices: number[], X: Float32Array, dim: number): Promise<void> {
+  const items = indices.map((i) => src.items[i]);
+  const metaKeys = [...new Set(items.flatMap((it) => Object.keys(it.meta ?? {})))];
+  const columnData: { name: string; data: unknown[]; type: "STRING" | "FLOAT" | "INT32" }[] = [
+    { name: "index", data: indices, type: "INT32" },
+    { name: "id", data: items.map((it) => it.id), type: "STRING" },
+    { name: "path", data: items.map((it) => it.path), type: "STRING" },
+    { name: "label", data: items.map((it) => it.label ?? null), type: "STRING" },
+    { name: "group", data: items.map((it) => it.group ?? null), type: "STRING" },
+    ...metaKeys.filter((k) => !["index", "id", "path", "label", "group"].includes(k)).map((k) => ({ name: k, data: items.map((it) => (it.meta?.[k] ?? null) as unknown), type: "STRING" as const })),
+  ];
+  for (let d = 0; d < dim; d++) {
+    const col = new Array<number>(items.length);
+    for (let r = 0; r < items.length; r++) col[r] = X[r * dim + d];
+    columnData.push({ name: `z_${d}`, data: col, type: "FLOAT" });
+  }
+  const buf = parquetWriteBuffer({ columnData: columnData as never });
+  await writeFileAtomic(join(dir, "embeddings.parquet"), new Uint8Array(buf));
+  await writeNpy(join(dir, "embeddings.npy"), X, [items.length, dim]);
+  const esc = (v: unknown) => {
+    const s = v == null ? "" : String(v);
+    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  const header = ["index", "id", "path", "label", "group", ...metaKeys];
+  const lines = [header.join(",")];
+  items.forEach((it, r) => lines.push([indices[r], it.id, it.path, it.label, it.group, ...metaKeys.map((k) => it.meta?.[k])].map(esc).join(",")));
+  await writeFileAtomic(join(dir, "index.csv"), lines.join("\n") + "\n");
+}
