@@ -92,7 +92,14 @@ export async function embedRun(runDir: string, overrides: string[] = [], opts: E
       const rows: Float32Array[] = [];
       const loader = src.loaderFor(parts[p], cfg.batch_size * 4);
       for await (const batch of loader) {
-        const z = noGrad(() => tidy(() => autocast(bf16, () => model.embed(batchTensor(batch.x, batch.shape, cfg))).toFloat32()));
+        const variants = src.variantsPerItem ?? 1;
+        const z = noGrad(() =>
+          tidy(() => {
+            let e = autocast(bf16, () => model.embed(batchTensor(batch.x, batch.shape, cfg))).to("float32");
+            if (variants > 1) e = e.reshape([batch.indices.length, variants, -1]).mean(1); // average over symmetries
+            return e.toFloat32();
+          }),
+        );
         const perItem = (z.length / batch.indices.length) | 0; // channel_mode=batch: C rows per item, concatenated
         dim = perItem;
         rows.push(z);

@@ -11,6 +11,8 @@ export interface BatchSource {
   imageSize: [number, number];
   /** Channels folded into the batch: each row of a batch is one channel of an item. */
   channelsPerItem: number;
+  /** Embedding batches from loaderFor hold this many variants per item (symmetries), averaged by the embedder. */
+  variantsPerItem?: number;
   loader(part: Part, opts?: { epoch?: number; startBatch?: number; batchSize?: number }): AsyncIterable<Batch> & { length: number; stats: { waitMs: number } };
   /** Items in the given order, no augmentation (embedding, shards). */
   loaderFor(indices: number[], batchSize: number): AsyncIterable<Batch>;

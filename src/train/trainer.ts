@@ -14,6 +14,21 @@ import { saveCheckpoint, loadCheckpoint, type TrainerPosition } from "./checkpoi
 import { writeReconGrid } from "./recon-grid.ts";
 import { sourceForConfig, type BatchSource } from "./source.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
+import { matrixPenalties } from "./matrix-penalties.ts";
+
+/** The model's own loss, plus the distance-matrix validity penalties for task=shapes. */
+export function lossWithTask(cfg: Config, model: EmbeddingModel, x: Tensor): { total: Tensor; terms: Record<string, Tensor>; recon: Tensor } {
+  const out = model.lossTerms(x);
+  if (cfg.task !== "shapes") return out;
+  const w = cfg.shapes.penalties;
+  const p = matrixPenalties(out.recon.to("float32"));
+  let total = out.total;
+  for (const [k, t] of Object.entries(p)) {
+    const weight = w[k as keyof typeof w];
+    if (weight > 0) total = total.add(t.mul(weight));
+  }
+  return { total, terms: { ...out.terms, ...Object.fromEntries(Object.entries(p).map(([k, t]) => [`pen_${k}`, t])) }, recon: out.recon };
+}
 
 export interface Progress {
   phase: "train" | "val";
@@ -148,7 +163,7 @@ async function trainLoop(cfg: Config, run: RunFolder, src: BatchSource, resuming
         optim.lr = lr;
         const terms = tidy(() => {
           const x = batchTensor(batch.x, batch.shape, cfg);
-          const out = autocast(bf16, () => model.lossTerms(x));
+          const out = autocast(bf16, () => lossWithTask(cfg, model, x));
           const total = out.total.item();
           if (!Number.isFinite(total))
             throw new EngineError(`loss became ${total} at epoch ${epoch + 1}, step ${pos.step + 1} (lr ${lr.toExponential(2)}); stopped. The last good checkpoint is kept in ${run.path("checkpoints")}. Try a lower optim.lr or optim.grad_clip.`);
@@ -236,7 +251,7 @@ async function validate(cfg: Config, model: EmbeddingModel, src: BatchSource, ru
     const out = noGrad(() =>
       tidy(() => {
         const x = batchTensor(batch.x, batch.shape, cfg);
-        const r = autocast(bf16, () => model.lossTerms(x));
+        const r = autocast(bf16, () => lossWithTask(cfg, model, x));
         const vals: Record<string, number> = { loss: r.total.item() };
         for (const [k, t] of Object.entries(r.terms)) vals[k] = t.item();
         const recon = first && wantRecon ? r.recon.toFloat32() : null;

@@ -1,0 +1,72 @@
+// Batches for task=shapes: each mask becomes its N×N contour distance matrix (computed once, in worker
+// threads), served as 1-channel N×N images. Training batches get a random symmetry per item (start point,
+// direction), seeded by (seed, epoch, item); embedding batches carry every symmetry variant so the
+// embedding can be averaged over them (what helped most in the reference study).
+import type { Config } from "../config/index.ts";
+import { listItems, splitItems, Rng, hash32, type Batch } from "../data/index.ts";
+import { masksToDistanceMatrices } from "../shapes/pipeline.ts";
+import { randomSymmetry, symmetryVariants } from "../shapes/distance.ts";
+import { BieError } from "../errors.ts";
+import type { BatchSource } from "./source.ts";
+
+const AUGMENT_STREAM = 0x5ba9e;
+/** Start points × 2 directions averaged at embedding time. */
+export const SHAPE_EMBED_SHIFTS = 8;
+
+export async function shapeSourceForConfig(cfg: Config): Promise<BatchSource> {
+  const list = listItems(cfg.data);
+  if (list.items.length === 0) throw new BieError("NO_DATA", `no masks found in ${cfg.data.path ?? cfg.data.manifest}`);
+  const n = cfg.shapes.n_points;
+  const matrices = await masksToDistanceMatrices(list.items.map((it) => it.path), { n, normalise: cfg.shapes.normalise });
+  const items = list.items;
+  const split = splitItems(items, cfg.data.split);
+  const size = n * n;
+
+  function makeLoader(indices: readonly number[], o: { batchSize: number; shuffle: boolean; epoch: number; startBatch: number; augment: boolean; dropLast: boolean; variants: boolean }) {
+    const order = [...indices];
+    if (o.shuffle) new Rng(hash32(cfg.seed, o.epoch, 0x5eed5)).shuffle(order);
+    const plan: number[][] = [];
+    for (let i = 0; i < order.length; i += o.batchSize) plan.push(order.slice(i, i + o.batchSize));
+    if (o.dropLast && plan.length && plan[plan.length - 1].length < o.batchSize) plan.pop();
+    const stats = { waitMs: 0 };
+    return {
+      length: plan.length,
+      stats,
+      async *[Symbol.asyncIterator](): AsyncIterator<Batch> {
+        for (let b = Math.max(0, o.startBatch); b < plan.length; b++) {
+          const idx = plan[b];
+          const per = o.variants ? 2 * SHAPE_EMBED_SHIFTS : 1;
+          const x = new Float32Array(idx.length * per * size);
+          idx.forEach((i, r) => {
+            if (o.variants) symmetryVariants(matrices[i], SHAPE_EMBED_SHIFTS).forEach((v, k) => x.set(v, (r * per + k) * size));
+            else if (o.augment) {
+              const rng = new Rng(hash32(cfg.seed, o.epoch, i, AUGMENT_STREAM));
+              x.set(randomSymmetry(matrices[i], () => rng.next()), r * size);
+            } else x.set(matrices[i], r * size);
+          });
+          yield { x, shape: [idx.length * per, 1, n, n], indices: idx, batch: b };
+        }
+      },
+    };
+  }
+
+  return {
+    items,
+    split,
+    inputChannels: 1,
+    imageSize: [n, n],
+    channelsPerItem: 1,
+    variantsPerItem: 2 * SHAPE_EMBED_SHIFTS,
+    loader(part, opts = {}) {
+      const train = part === "train";
+      const indices = part === "all" ? items.map((_, i) => i) : split[part];
+      const bs = opts.batchSize ?? cfg.batch_size;
+      return makeLoader(indices, { batchSize: bs, shuffle: train, epoch: opts.epoch ?? 0, startBatch: opts.startBatch ?? 0, augment: train, dropLast: train && indices.length > bs, variants: false });
+    },
+    loaderFor(indices, batchSize) {
+      return makeLoader(indices, { batchSize: Math.max(1, Math.floor(batchSize / (2 * SHAPE_EMBED_SHIFTS))), shuffle: false, epoch: 0, startBatch: 0, augment: false, dropLast: false, variants: true });
+    },
+    skipped: () => list.excluded ?? [],
+    close: async () => {},
+  };
+}
