@@ -138,7 +138,7 @@ function finalise(p: Parsed, uniqueName: boolean): Config {
   const name = p.name ?? deriveRunName(p, uniqueName);
   // Rebuild optim in schema order so the filled-in weight_decay prints where the schema puts it.
   const optim = Object.fromEntries(Object.keys(nodeAt("optim")!.properties!).map((k) => [k, k === "weight_decay" ? weight_decay : (p.optim as Raw)[k]]));
-  return { ...p, name, optim: optim as Config["optim"] };
+  return { name, ...p, optim: optim as Config["optim"] } as Config;
 }
 
 /** `<data>_<model>` (a manifest names its folder), with -2, -3, ... when that run folder already exists. */
@@ -150,8 +150,12 @@ function deriveRunName(p: Parsed, unique: boolean): string {
     stem = extname(abs) ? basename(dirname(abs)) : basename(abs);
   }
   const base = `${stem}_${p.model}`.replace(/[^A-Za-z0-9._-]+/g, "-");
-  if (!unique) return base;
+  return unique ? uniqueRunName(p.runs_dir, base) : base;
+}
+
+/** `base`, or `base-2`, `base-3`, ... : the first name with no folder yet in runsDir. */
+export function uniqueRunName(runsDir: string, base: string): string {
   let name = base;
-  for (let i = 2; existsSync(join(p.runs_dir, name)); i++) name = `${base}-${i}`;
+  for (let i = 2; existsSync(join(runsDir, name)); i++) name = `${base}-${i}`;
   return name;
 }
