@@ -164,7 +164,7 @@ async function trainLoop(cfg: Config, run: RunFolder, src: BatchSource, resuming
         const terms = tidy(() => {
           const x = batchTensor(batch.x, batch.shape, cfg);
           const out = autocast(bf16, () => lossWithTask(cfg, model, x));
-          const total = out.total.item();
+          const total = NAN_FAILPOINT === pos.step + 1 ? NaN : out.total.item();
           if (!Number.isFinite(total))
             throw new EngineError(`loss became ${total} at epoch ${epoch + 1}, step ${pos.step + 1} (lr ${lr.toExponential(2)}); stopped. The last good checkpoint is kept in ${run.path("checkpoints")}. Try a lower optim.lr or optim.grad_clip.`);
           optim.zeroGrad();
@@ -276,5 +276,8 @@ async function writeSkipped(run: RunFolder, src: BatchSource): Promise<void> {
   const bad = src.skipped();
   if (bad.length) await writeFileAtomic(run.path("bad_inputs.txt"), bad.map((b) => `${b.path}\t${b.reason}`).join("\n") + "\n");
 }
+
+// Failpoint for testing the NaN guard end to end: BIE_FAILPOINT_NAN_STEP=N makes step N's loss NaN.
+const NAN_FAILPOINT = Number(process.env.BIE_FAILPOINT_NAN_STEP ?? 0) || -1;
 
 const round = (v: number, d = 3) => Math.round(v * 10 ** d) / 10 ** d;
