@@ -1,5 +1,6 @@
 // Layers with PyTorch's parameter names, shapes and default initialisation.
-import { Tensor, F, rand, zeros, ones, randn, full, noGrad, op, type DType } from "../../engine/index.ts";
+import { Tensor, F, rand, zeros, ones, randn, full, noGrad, op, tidy, type DType } from "../../engine/index.ts";
+import { EngineError } from "../../errors.ts";
 import { Module } from "./module.ts";
 
 type Pair = number | [number, number];
@@ -47,6 +48,23 @@ export class Conv2d extends Module {
   forward(x: Tensor): Tensor {
     return F.conv2d(x, this.weight, this.bias, this.stride, this.padding, this.dilation, this.groups);
   }
+  /**
+   * Fold an eval-mode batch norm that follows this conv into its weight and bias (y = conv'(x) = bn(conv(x))),
+   * and make the batch norm an identity. For inference only: the batch norm cannot train afterwards.
+   */
+  foldBatchNorm(bn: BatchNorm2d): void {
+    noGrad(() =>
+      tidy(() => {
+        const scale = bn.weight.mul(bn.runningVar.add(bn.eps).rsqrt());
+        this.weight.setData(this.weight.mul(scale.reshape([-1, 1, 1, 1])));
+        let shift = bn.bias.sub(bn.runningMean.mul(scale));
+        if (this.bias) shift = shift.add(this.bias.mul(scale));
+        if (this.bias) this.bias.setData(shift);
+        else this.bias = this.param("bias", shift.clone());
+      }),
+    );
+    bn.folded = true;
+  }
 }
 
 export class ConvTranspose2d extends Module {
@@ -92,7 +110,13 @@ export class BatchNorm2d extends Module {
     this.runningVar = this.buffer("running_var", ones([channels]));
     this.numBatchesTracked = this.buffer("num_batches_tracked", zeros([], "int64"));
   }
+  /** Set when the preceding conv absorbed this layer (Conv2d.foldBatchNorm): forward is then the identity. */
+  folded = false;
   forward(x: Tensor): Tensor {
+    if (this.folded) {
+      if (this.training) throw new EngineError("this batch norm was folded into its conv for inference (fuseForInference) and cannot train; rebuild the model to train");
+      return x;
+    }
     if (this.training) noGrad(() => this.numBatchesTracked.addInPlace(1));
     return F.batchNorm(x, this.weight, this.bias, this.runningMean, this.runningVar, this.training, this.momentum, this.eps);
   }
