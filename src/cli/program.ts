@@ -79,9 +79,10 @@ export function buildProgram(io: CliIO): Command {
     .argument("<run>", "run folder, e.g. runs/jurkat_resnet18_ae")
     .argument("[overrides...]", "key=value overrides, e.g. data.path=other/images")
     .action(async (run: string, overrides: string[]) => {
+      requireRun(run);
       const { embedRun } = await import("../train/index.ts");
       const bar = new ProgressBar({ out: io.err });
-      const r = await embedRun(requireRun(run), overrides, { onProgress: countProgress(bar, "embed"), onLog: (l) => bar.log(l) });
+      const r = await embedRun(run, overrides, { onProgress: countProgress(bar, "embed"), onLog: (l) => bar.log(l) });
       bar.done();
       say(`embeddings: ${r.outDir} (${r.rows} rows × ${r.dim} dims, ${Math.round(r.imgPerSec)} img/s)`);
     });

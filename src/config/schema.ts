@@ -40,6 +40,7 @@ const dataSchema = z
   .strictObject({
     path: z.string().min(1).optional().describe("folder of images (PNG/TIFF, searched recursively) or a CSV manifest"),
     manifest: z.string().min(1).optional().describe("CSV manifest (columns: path, optional label/group, extra = metadata); overrides a folder scan"),
+    path_column: z.string().min(1).default("path").describe("manifest column holding image paths (relative ones resolve against the CSV's folder)"),
     label_column: z.string().nullable().default("label").describe("manifest column holding the class label (null = no labels)"),
     group_column: z.string().optional().describe("manifest column whose values are never split across train/val/test (e.g. well, patient)"),
     missing_labels: z

@@ -1,6 +1,6 @@
 // Config as text: the resolved config as YAML (what a run folder stores and `bie config --print` shows) and the
 // key reference shown by `--help`, both generated from the schema's descriptions.
-import YAML, { isMap, isScalar, type Pair, type YAMLMap } from "yaml";
+import YAML, { isMap, isScalar, isSeq, type Pair, type YAMLMap } from "yaml";
 import type { Config } from "./schema.ts";
 import { allKeys, nodeAt, schemaTree, typeLabel, type JsonNode } from "./keys.ts";
 
@@ -22,8 +22,8 @@ function annotate(map: YAMLMap, prefix: string): void {
       if (desc) item.key.commentBefore = ` ${desc}`;
       item.value.flow = false;
       annotate(item.value, path);
-    } else if (desc && item.value && typeof item.value === "object" && "comment" in item.value) {
-      (item.value as { comment?: string }).comment = ` ${desc}`;
+    } else if (desc && (isScalar(item.value) || isSeq(item.value))) {
+      item.value.comment = ` ${desc}`;
     }
   }
 }

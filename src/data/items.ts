@@ -96,8 +96,8 @@ function fromManifest(csvPath: string, data: DataConfig): ItemList {
   const { header, rows, lines } = table;
   const col = (name: string) => header.indexOf(name);
   const cols = `columns are: ${header.join(", ") || "(none)"}`;
-  const pathCol = col("path");
-  if (pathCol < 0) throw new BadInputError(csvPath, `manifest needs a 'path' column; ${cols}`);
+  const pathCol = col(data.path_column);
+  if (pathCol < 0) throw new BadInputError(csvPath, `manifest has no '${data.path_column}' column (set data.path_column); ${cols}`);
   if (rows.length === 0) throw new BadInputError(csvPath, "manifest has a header but no rows");
   const labelCol = data.label_column === null ? -1 : col(data.label_column);
   if (data.label_column !== null && labelCol < 0 && data.label_column !== "label")
@@ -117,7 +117,7 @@ function fromManifest(csvPath: string, data: DataConfig): ItemList {
     const line = lines[r];
     const cell = (i: number) => (row[i] ?? "").trim();
     const written = cell(pathCol);
-    if (!written) throw new BadInputError(csvPath, `line ${line}: empty 'path'`);
+    if (!written) throw new BadInputError(csvPath, `line ${line}: empty '${data.path_column}'`);
     const path = isAbsolute(written) ? written : resolve(base, written);
     const label = labelCol >= 0 ? cell(labelCol) || null : null;
     if (labelCol >= 0 && label === null) {
