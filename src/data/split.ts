@@ -14,7 +14,7 @@ interface Unit {
   stratum: string;
 }
 
-export function splitItems(items: { label: string | null; group: string | null }[], cfg: Pick<SplitConfig, "train" | "val" | "seed">): Split {
+export function splitItems(items: { label: string | null; group: string | null }[], cfg: Pick<SplitConfig, "train" | "val" | "seed"> & { test?: number }): Split {
   // Units: one per group, one per ungrouped item. A group's stratum is its most common label.
   const byGroup = new Map<string, number[]>();
   const units: Unit[] = [];
