@@ -41,18 +41,40 @@ async function readJson(path: string): Promise<Json | undefined> {
  * silently read them as fill_value, which hides incomplete copies of real data.
  */
 class FsStore {
+  /** Per-array checks run on raw chunk bytes before zarrita decodes them, keyed by the array's key prefix. */
+  readonly validators = new Map<string, (bytes: Uint8Array, path: string) => void>();
   constructor(readonly root: string, private readonly fillMissing: boolean) {}
   async get(key: string): Promise<Uint8Array | undefined> {
     const path = join(this.root, key);
+    let bytes: Uint8Array;
     try {
-      return new Uint8Array(await readFile(path));
+      bytes = new Uint8Array(await readFile(path));
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code !== "ENOENT" && code !== "ENOTDIR") throw new BadInputError(path, `cannot read (${code ?? String(e)})`, { cause: e });
       if (isMetadataKey(key) || this.fillMissing) return undefined;
       throw new BadInputError(path, "chunk file is missing (zarr would read it as fill_value; open with missingChunks: \"fill\" to accept that)");
     }
+    if (!isMetadataKey(key)) for (const [prefix, check] of this.validators) if (key.startsWith(prefix + "/")) check(bytes, path);
+    return bytes;
   }
+}
+
+/**
+ * Blosc frames carry their own sizes; checking them catches truncated or foreign chunks that the
+ * wasm decoder would otherwise turn into garbage pixels without an error.
+ */
+function bloscCheck(expectedBytes: number | undefined) {
+  return (b: Uint8Array, path: string) => {
+    const bad = (why: string): never => { throw new BadInputError(path, `corrupt blosc chunk (${why})`); };
+    if (b.length < 16) bad(`${b.length} bytes, shorter than the 16-byte blosc header`);
+    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    const nbytes = dv.getUint32(4, true), cbytes = dv.getUint32(12, true);
+    if (b[0] < 1 || b[0] > 4) bad(`header version ${b[0]} is not a blosc format version`);
+    if (cbytes !== b.length) bad(`frame says ${cbytes} compressed bytes, the file has ${b.length}`);
+    if (expectedBytes !== undefined && nbytes !== expectedBytes)
+      throw new BadInputError(path, `blosc chunk holds ${nbytes} bytes, expected ${expectedBytes}: .zarray/zarr.json has the wrong dtype or chunks`);
+  };
 }
 
 const V3_TYPES: Record<string, PixelDtype> = {
@@ -62,7 +84,11 @@ const V2_TYPES: Record<string, PixelDtype> = { u1: "uint8", i1: "int8", u2: "uin
 /** 64-bit integer label images are narrowed to 32 bits (checked per chunk). */
 const NARROWED: Record<string, PixelDtype> = { uint64: "uint32", int64: "int32", u8: "uint32", i8: "int32" };
 
-interface ArrayMeta { file: string; shape: number[]; chunks: number[]; dtype: PixelDtype; narrowFrom64: boolean; chunkKey: (c: number[]) => string }
+interface ArrayMeta {
+  file: string; shape: number[]; chunks: number[]; dtype: PixelDtype; narrowFrom64: boolean; chunkKey: (c: number[]) => string;
+  /** Set when chunks on disk are blosc frames: the decoded size they must declare (undefined if filters change it). */
+  blosc?: { expectedBytes: number | undefined };
+}
 
 const isIntList = (v: unknown, min: number): v is number[] => Array.isArray(v) && v.every((x) => Number.isInteger(x) && x >= min);
 
@@ -79,6 +105,7 @@ async function readArrayMeta(dir: string): Promise<ArrayMeta> {
   if (!isIntList(shape, 0) || shape.length === 0) bad(`shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
   if ((shape as number[]).some((s) => s === 0)) bad(`shape ${JSON.stringify(shape)} has a zero-sized dimension (empty image)`);
   let chunks: unknown, dtype: PixelDtype | undefined, narrow = false, chunkKey: (c: number[]) => string;
+  let outerCodec: string | undefined, plainBytes = false, itemSize = 0;
   if (v3) {
     const grid = meta.chunk_grid;
     if (!isObj(grid) || grid.name !== "regular" || !isObj(grid.configuration)) bad(`chunk_grid ${JSON.stringify(grid)} is not a regular grid`);
@@ -91,6 +118,10 @@ async function readArrayMeta(dir: string): Promise<ArrayMeta> {
     const sep = isObj(enc.configuration) && typeof enc.configuration.separator === "string" ? enc.configuration.separator : enc.name === "v2" ? "." : "/";
     chunkKey = enc.name === "v2" ? (c) => c.join(sep) || "0" : (c) => ["c", ...c].join(sep);
     if (!Array.isArray(meta.codecs) || meta.codecs.length === 0) bad("codecs must be a non-empty list");
+    const names = (meta.codecs as unknown[]).map((c) => (isObj(c) ? c.name : undefined));
+    outerCodec = names[names.length - 1] as string | undefined;
+    plainBytes = names.length === 2 && names[0] === "bytes";
+    itemSize = Number(/\d+/.exec(dt)?.[0] ?? 8) / 8;
     for (const c of meta.codecs as unknown[]) {
       const name = isObj(c) ? c.name : undefined;
       if (typeof name !== "string" || !zarr.registry.has(name) && name !== "sharding_indexed")
@@ -106,8 +137,11 @@ async function readArrayMeta(dir: string): Promise<ArrayMeta> {
     if (!dtype) bad(`dtype ${JSON.stringify(meta.dtype)} is not supported (want |u1 |i1 <u2 <i2 <u4 <i4 <f4 <f8, either byte order, or <u8 <i8)`);
     if (meta.order !== "C" && meta.order !== "F") bad(`order ${JSON.stringify(meta.order)} must be "C" or "F"`);
     const comp = meta.compressor;
+    itemSize = Number(kind.slice(1)) || 1;
+    plainBytes = meta.filters === null || meta.filters === undefined || (Array.isArray(meta.filters) && meta.filters.length === 0);
     if (comp !== null && comp !== undefined) {
       const id = isObj(comp) ? comp.id : undefined;
+      outerCodec = typeof id === "string" ? id : undefined;
       if (typeof id !== "string" || !zarr.registry.has(id)) bad(`compressor ${JSON.stringify(id ?? comp)} is not supported`);
     }
     const sep = meta.dimension_separator === "/" ? "/" : ".";
@@ -117,7 +151,9 @@ async function readArrayMeta(dir: string): Promise<ArrayMeta> {
   }
   if (!isIntList(chunks, 1) || (chunks as number[]).length !== (shape as number[]).length)
     bad(`chunks ${JSON.stringify(chunks)} must be ${(shape as number[]).length} positive integers (one per dimension of shape ${JSON.stringify(shape)})`);
-  return { file, shape: shape as number[], chunks: chunks as number[], dtype: dtype!, narrowFrom64: narrow, chunkKey: chunkKey! };
+  const elements = (chunks as number[]).reduce((a, b) => a * b, 1);
+  const blosc = outerCodec === "blosc" ? { expectedBytes: plainBytes ? elements * itemSize : undefined } : undefined;
+  return { file, shape: shape as number[], chunks: chunks as number[], dtype: dtype!, narrowFrom64: narrow, chunkKey: chunkKey!, blosc };
 }
 
 interface Level { meta: ArrayMeta; dir: string; arr: zarr.Array<zarr.DataType, FsStore>; scope: string }
@@ -317,6 +353,7 @@ async function openMultiscales(dir: string, opts: OpenOptions, format: SourceFor
       throw new BadInputError(file, `multiscales dataset ${i} has no valid "path"`);
     const adir = join(dir, ds.path);
     const meta = await readArrayMeta(adir);
+    if (meta.blosc) store.validators.set("/" + ds.path.replace(/^\/+|\/+$/g, ""), bloscCheck(meta.blosc.expectedBytes));
     let arr: zarr.Array<zarr.DataType, FsStore>;
     try {
       const loc = zarr.root(store).resolve(ds.path);
@@ -411,6 +448,7 @@ async function openBareArray(path: string, opts: OpenOptions): Promise<ImageSour
   const axes = guess[meta.shape.length];
   if (!axes) throw new BadInputError(meta.file, `a bare ${meta.shape.length}-D array has no axes metadata; only 2-5-D arrays can be read`);
   const store = new FsStore(path, (opts.missingChunks ?? "error") === "fill");
+  if (meta.blosc) store.validators.set("", bloscCheck(meta.blosc.expectedBytes));
   let arr: zarr.Array<zarr.DataType, FsStore>;
   try {
     arr = meta.file.endsWith("zarr.json") ? await zarr.open.v3(zarr.root(store), { kind: "array" }) : await zarr.open.v2(zarr.root(store), { kind: "array", attrs: false });

@@ -239,7 +239,8 @@ export class TiffFile {
     try {
       fh = await open(path, "r");
     } catch (e) {
-      throw new BadInputError(path, `cannot open file (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { cause: e });
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new BadInputError(path, `cannot open file (${code === "ENOENT" ? "no such file" : code ?? String(e)})`, { cause: e });
     }
     try {
       const st = await fh.stat();
@@ -291,7 +292,7 @@ export class TiffFile {
   /** ImageDescription of the first IFD (OME-XML or ImageJ metadata live there), NULs trimmed. */
   async description(): Promise<string> {
     const v = await this.firstIfd.loadValue(TAG.ImageDescription).catch((e: Error) => {
-      throw new BadInputError(this.path, `IFD 0: cannot read ImageDescription (${e.message})`);
+      throw new BadInputError(this.path, `IFD 0: cannot read ImageDescription (${e.message}): truncated or bad offset`);
     });
     if (typeof v !== "string") return "";
     const nul = v.indexOf("\0");
