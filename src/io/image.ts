@@ -54,7 +54,7 @@ export async function decodeImage(bytes: Uint8Array, path: string): Promise<Plan
 function decodePngPlanar(bytes: Uint8Array, path: string): PlanarImage {
   let png;
   try {
-    png = decodePng(bytes);
+    png = decodePng(bytes, { checkCrc: true }); // a flipped bit must fail here, not become a wrong pixel
   } catch (e) {
     throw new BadInputError(path, `corrupt PNG (${(e as Error).message})`, { cause: e });
   }
