@@ -1,0 +1,84 @@
+// 2-D projections for plots: PCA (exact, from the covariance eigenvectors, signs fixed like sklearn's
+// svd_flip) and UMAP (umap-js, seeded; fitted on at most `maxFit` rows, the rest transformed).
+import { EigenvalueDecomposition, Matrix as MlMatrix } from "ml-matrix";
+import { UMAP } from "umap-js";
+import type { Matrix } from "./forest/forest.ts";
+import { MersenneTwister } from "./random.ts";
+
+export interface PcaResult { coords: Float64Array; components: Float64Array; explainedVarianceRatio: number[]; mean: Float64Array }
+
+export function pca(X: Matrix, d: number, nComponents = 2): PcaResult {
+  const n = X.length / d;
+  const mean = new Float64Array(d);
+  for (let i = 0; i < n; i++) for (let f = 0; f < d; f++) mean[f] += X[i * d + f];
+  for (let f = 0; f < d; f++) mean[f] /= n;
+  const cov = new Float64Array(d * d);
+  const row = new Float64Array(d);
+  for (let i = 0; i < n; i++) {
+    for (let f = 0; f < d; f++) row[f] = X[i * d + f] - mean[f];
+    for (let a = 0; a < d; a++) { const ra = row[a]; if (ra === 0) continue; for (let b = a; b < d; b++) cov[a * d + b] += ra * row[b]; }
+  }
+  const C = new MlMatrix(d, d);
+  for (let a = 0; a < d; a++) for (let b = a; b < d; b++) { const v = cov[a * d + b] / Math.max(1, n - 1); C.set(a, b, v); C.set(b, a, v); }
+  const evd = new EigenvalueDecomposition(C, { assumeSymmetric: true });
+  const values = evd.realEigenvalues;
+  const vectors = evd.eigenvectorMatrix;
+  const order = values.map((_, i) => i).sort((a, b) => values[b] - values[a]);
+  const total = values.reduce((s, v) => s + Math.max(0, v), 0);
+  const m = Math.min(nComponents, d);
+  const components = new Float64Array(m * d);
+  const coords = new Float64Array(n * m);
+  for (let c = 0; c < m; c++) {
+    const j = order[c];
+    for (let f = 0; f < d; f++) components[c * d + f] = vectors.get(f, j);
+    let maxAbs = -1, sign = 1;
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let f = 0; f < d; f++) s += (X[i * d + f] - mean[f]) * components[c * d + f];
+      coords[i * m + c] = s;
+      if (Math.abs(s) > maxAbs) { maxAbs = Math.abs(s); sign = s < 0 ? -1 : 1; }
+    }
+    // sklearn's svd_flip: the score of largest magnitude is positive
+    if (sign < 0) {
+      for (let f = 0; f < d; f++) components[c * d + f] *= -1;
+      for (let i = 0; i < n; i++) coords[i * m + c] *= -1;
+    }
+  }
+  return { coords, components, mean, explainedVarianceRatio: order.slice(0, m).map((j) => (total > 0 ? Math.max(0, values[j]) / total : 0)) };
+}
+
+export interface UmapOptions { seed?: number; maxFit?: number; nNeighbors?: number; minDist?: number; nEpochs?: number }
+export interface UmapResult { coords: Float64Array; fitRows: number; seconds: number }
+
+export function umap2d(X: Matrix, d: number, opts: UmapOptions = {}): UmapResult {
+  const t0 = performance.now();
+  const n = X.length / d;
+  const rng = new MersenneTwister(opts.seed ?? 42);
+  const maxFit = opts.maxFit ?? 10000;
+  const rows = (idx: ArrayLike<number>) => Array.from(idx, (i) => Array.from(X.subarray(i * d, i * d + d)));
+  const coords = new Float64Array(n * 2);
+  if (n < 3) return { coords, fitRows: n, seconds: 0 };
+  const all = Int32Array.from({ length: n }, (_, i) => i);
+  let fitIdx = all;
+  if (n > maxFit) { rng.shuffle(all); fitIdx = all.slice(0, maxFit).sort(); }
+  const um = new UMAP({
+    nComponents: 2,
+    nNeighbors: Math.min(opts.nNeighbors ?? 15, fitIdx.length - 1),
+    minDist: opts.minDist ?? 0.1,
+    // umap-learn uses 200 epochs above 10k rows and 500 below; 200 from 5k rows keeps 10k×64 well under 30 s.
+    nEpochs: opts.nEpochs ?? (fitIdx.length > 5000 ? 200 : 500),
+    random: () => rng.random(),
+  });
+  const fitted = um.fit(rows(fitIdx));
+  fitIdx.forEach((i, r) => { coords[i * 2] = fitted[r][0]; coords[i * 2 + 1] = fitted[r][1]; });
+  if (n > maxFit) {
+    const rest = all.slice(maxFit).sort();
+    // transform in blocks to bound memory
+    for (let s = 0; s < rest.length; s += 5000) {
+      const blk = rest.subarray(s, s + 5000);
+      const t = um.transform(rows(blk));
+      blk.forEach((i, r) => { coords[i * 2] = t[r][0]; coords[i * 2 + 1] = t[r][1]; });
+    }
+  }
+  return { coords, fitRows: fitIdx.length, seconds: (performance.now() - t0) / 1000 };
+}
