@@ -31,9 +31,27 @@ function rewrap(v: unknown): unknown {
   return v;
 }
 
+/**
+ * Sees every operator call with its arguments and result (graph export traces a forward pass this way).
+ * Ops that bypass op() (reshape, expand, memory format, creation) report under the names "reshape",
+ * "expand", "contiguous" and "tensor".
+ */
+export type OpObserver = (name: string, args: readonly unknown[], result: unknown) => void;
+let observer: OpObserver | null = null;
+export function setOpObserver(o: OpObserver | null): OpObserver | null {
+  const prev = observer;
+  observer = o;
+  return prev;
+}
+function observed<T>(name: string, args: readonly unknown[], result: T): T {
+  observer?.(name, args, result);
+  return result;
+}
+
 /** Call any ATen operator by schema name, e.g. op("conv2d", x, w, b, [1,1], [1,1], [1,1], 1). */
 export function op<R = Tensor>(name: string, ...args: Arg[]): R {
-  return rewrap(native().call(opId(name), args.map(unwrap))) as R;
+  const r = rewrap(native().call(opId(name), args.map(unwrap))) as R;
+  return observer ? observed(name, args, r) : r;
 }
 /** Call an in-place operator and keep no new handle. */
 function opInPlace(name: string, ...args: Arg[]): void {
@@ -141,7 +159,7 @@ export class Tensor {
   toDevice(device: string): Tensor { return new Tensor(native().toDevice(this.#h, device)); }
   clone(): Tensor { return op("clone", this); }
   contiguous(format: "contiguous" | "channels_last" = "contiguous"): Tensor {
-    return new Tensor(native().toMemoryFormat(this.#h, format));
+    return observed("contiguous", [this, format], new Tensor(native().toMemoryFormat(this.#h, format)));
   }
   get isChannelsLast(): boolean { return native().isChannelsLast(this.#h); }
 
@@ -216,9 +234,9 @@ export class Tensor {
   any(): Tensor { return op("any", this); }
 
   // --- shape ---
-  reshape(shape: number[]): Tensor { return new Tensor(native().reshape(this.#h, shape)); }
+  reshape(shape: number[]): Tensor { return observed("reshape", [this, shape], new Tensor(native().reshape(this.#h, shape))); }
   view(shape: number[]): Tensor { return this.reshape(shape); }
-  expand(shape: number[]): Tensor { return new Tensor(native().expand(this.#h, shape)); }
+  expand(shape: number[]): Tensor { return observed("expand", [this, shape], new Tensor(native().expand(this.#h, shape))); }
   flatten(start = 0, end = -1): Tensor { return op("flatten.using_ints", this, start, end); }
   permute(dims: number[]): Tensor { return op("permute", this, dims); }
   transpose(a: number, b: number): Tensor { return op("transpose.int", this, a, b); }
