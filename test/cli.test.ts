@@ -125,6 +125,12 @@ test("progress: plain lines off a terminal (periodic + end of epoch), a redrawn 
   assert.match(tty.text, /\r\x1b\[Kembed █{20}░{20} 50\/100 250 img\/s · ETA 2s/);
   assert.match(tty.text, /a message\n/);
   assert.ok(tty.text.endsWith("\n"));
+  // After done() a new task starts its own ETA: 10 of 100 in 1 s leaves 9 s.
+  t = 100_000;
+  embed(0, 100);
+  t = 101_000;
+  embed(10, 100);
+  assert.match(tty.text, /10\/100 ETA 9s/);
   assert.equal(formatDuration(3725), "1h02m");
 });
 

@@ -3,7 +3,7 @@
 import { fileURLToPath } from "node:url";
 import { relative } from "node:path";
 import { resolveConfig, uniqueRunName } from "../config/index.ts";
-import { countProgress, formatDuration, trainProgress, type ProgressBar } from "./progress.ts";
+import { countProgress, formatDuration, formatLoss, trainProgress, type ProgressBar } from "./progress.ts";
 
 /** The demo's settings; a user's key=value overrides come after and win. */
 export function demoOverrides(): string[] {
@@ -27,7 +27,7 @@ export async function runDemo(o: { overrides: string[]; bar: ProgressBar; say: (
       `demo finished in ${formatDuration((performance.now() - t0) / 1000)}`,
       `  run folder:       ${rel(trained.runDir)}  (config.yaml, metrics.jsonl, checkpoints/, recon/)`,
       `  embeddings:       ${rel(emb.outDir)}/embeddings.parquet (${emb.rows} × ${emb.dim}), embeddings.npy + index.csv`,
-      `  best val loss:    ${trained.info.best_val_loss ?? "-"}`,
+      `  best val loss:    ${trained.info.best_val_loss === null ? "-" : formatLoss(trained.info.best_val_loss)}`,
       "next:",
       `  bie runs`,
       `  bie evaluate ${rel(trained.runDir)} labels=label`,

@@ -83,9 +83,12 @@ export class ProgressBar {
     else this.out.write(`${message}\n`);
   }
 
+  /** End of a task: the next update starts a new bar (and a new ETA estimate). */
   done(): void {
     if (this.tty && this.line) this.out.write("\n");
     this.line = "";
+    this.start = null;
+    this.lastPrint = -Infinity;
   }
 }
 
