@@ -2,7 +2,7 @@
 // (decoder_embed, mask_token, decoder_pos_embed, decoder_blocks, decoder_norm, decoder_pred). The encoder sees
 // only the visible 25% of patches; the decoder gets mask tokens in the gaps and predicts every patch's pixels;
 // the loss counts the masked patches. The embedding is the encoder on the whole image (no masking), pooled.
-import { cat, noGrad, tensor, type Tensor } from "../../engine/index.ts";
+import { cat, noGrad, type Tensor } from "../../engine/index.ts";
 import { ConfigError } from "../../errors.ts";
 import { Sequential } from "../nn/module.ts";
 import { LayerNorm, Linear } from "../nn/layers.ts";
@@ -158,6 +158,3 @@ export class MaskedAutoencoder extends VisionTransformer implements EmbeddingMod
     return this.toImage(predictionPixels(pred, target, this.normPixLoss), layout);
   }
 }
-
-/** int64 index tensor from channel ids. */
-export const channelIndex = (ids: number[]): Tensor => tensor(new BigInt64Array(ids.map(BigInt)), [ids.length]);
