@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { mkdtemp, writeFile, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { deflateSync } from "node:zlib";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BadInputError, ConfigError } from "../src/errors.ts";
@@ -78,6 +79,57 @@ test("mask reader: fast PNG path gives the same pixels as src/io readImage", asy
   const t = await readMask(tif), tr = await readImage(tif);
   assert.equal(tr.channels, 3);
   assert.deepEqual(Array.from(t.data), Array.from(tr.data.subarray(0, tr.width * tr.height)));
+});
+
+/** Minimal PNG encoder for tests: 8-bit, the given colour type, row filters cycling through all five types. */
+function encodePng(pixels: Uint8Array, width: number, height: number, colour: 0 | 2 | 4 | 6): Uint8Array {
+  const bpp = { 0: 1, 2: 3, 4: 2, 6: 4 }[colour], rb = width * bpp;
+  const raw = new Uint8Array(height * (rb + 1));
+  for (let r = 0; r < height; r++) {
+    const f = r % 5, o = r * (rb + 1);
+    raw[o] = f;
+    for (let i = 0; i < rb; i++) {
+      const x = pixels[r * rb + i], a = i >= bpp ? pixels[r * rb + i - bpp] : 0;
+      const b = r > 0 ? pixels[(r - 1) * rb + i] : 0, c = r > 0 && i >= bpp ? pixels[(r - 1) * rb + i - bpp] : 0;
+      const p = a + b - c, pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+      const pred = [0, a, b, (a + b) >> 1, pa <= pb && pa <= pc ? a : pb <= pc ? b : c][f];
+      raw[o + 1 + i] = (x - pred) & 255;
+    }
+  }
+  const crcTable = Array.from({ length: 256 }, (_, n) => { let c = n; for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1; return c >>> 0; });
+  const chunk = (type: string, data: Uint8Array) => {
+    const out = new Uint8Array(12 + data.length), v = new DataView(out.buffer);
+    v.setUint32(0, data.length);
+    out.set(Buffer.from(type, "latin1"), 4);
+    out.set(data, 8);
+    let crc = 0xffffffff;
+    for (const byte of out.subarray(4, 8 + data.length)) crc = crcTable[(crc ^ byte) & 255] ^ (crc >>> 8);
+    v.setUint32(8 + data.length, (crc ^ 0xffffffff) >>> 0);
+    return out;
+  };
+  const ihdr = new Uint8Array(13), hv = new DataView(ihdr.buffer);
+  hv.setUint32(0, width); hv.setUint32(4, height); ihdr[8] = 8; ihdr[9] = colour;
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", ihdr), chunk("IDAT", deflateSync(raw)), chunk("IEND", new Uint8Array(0))]);
+}
+
+test("mask reader: every PNG row filter, grey and RGBA, decodes like src/io readImage", async () => {
+  const m = await mask(FIXTURE.masks[0].file);
+  const dir = await mkdtemp(join(tmpdir(), "bie-shapes-"));
+  try {
+    for (const colour of [0, 2, 4, 6] as const) {
+      const bpp = { 0: 1, 2: 3, 4: 2, 6: 4 }[colour];
+      // Channel 0 is the mask; the others vary so that a mix-up of channels or strides shows.
+      const px = new Uint8Array(m.width * m.height * bpp);
+      for (let i = 0; i < m.width * m.height; i++) for (let k = 0; k < bpp; k++) px[i * bpp + k] = k === 0 ? m.data[i] : (i * (k + 3)) & 255;
+      const file = join(dir, `c${colour}.png`);
+      await writeFile(file, encodePng(px, m.width, m.height, colour));
+      const ours = await readMask(file), ref = await readImage(file);
+      assert.deepEqual(ours.data, ref.data.subarray(0, m.width * m.height), `colour type ${colour}`);
+      assert.deepEqual(ours.data, m.data);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test("contour: identical to skimage find_contours(pad(mask), 0.5), closed, counter-clockwise", async () => {
@@ -361,8 +413,9 @@ test("batch pipeline: worker threads give the same matrices as this thread; bad 
   try {
     const bad = join(dir, "broken.png");
     await writeFile(bad, Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]));
-    for (const workers of [0, 1])
-      await assert.rejects(masksToDistanceMatrices([paths[0], bad], { workers }), (e: unknown) => e instanceof BadInputError && e.file === bad);
+    // With one worker, two paths are split one each: the bad file is read by the worker, then by this thread.
+    for (const [workers, list] of [[0, [paths[0], bad]], [1, [bad, paths[0]]], [1, [paths[0], bad]]] as const)
+      await assert.rejects(masksToDistanceMatrices([...list], { workers }), (e: unknown) => e instanceof BadInputError && e.file === bad);
     await assert.rejects(masksToDistanceMatrices([join(dir, "missing.png")], { workers: 1 }), (e: unknown) =>
       e instanceof BadInputError && /missing\.png/.test(e.message));
   } finally {

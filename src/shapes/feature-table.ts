@@ -4,8 +4,9 @@
 //   extent, efd_d1, efd_a2, … efd_d10, label_<name>…
 // i.e. the id column first, then REGIONPROPS_COLUMNS, then efdColumns(order), then every label_* column of
 // labels.csv copied as text (empty = unlabelled). Same column names as the anchors' bbbc010_features.csv.
-import { readFile, readdir, writeFile, rename, mkdir } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { readFile, readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { writeFileAtomic } from "../io/atomic.ts";
 import { BadInputError, ConfigError } from "../errors.ts";
 import { readMask } from "./mask-io.ts";
 import { classicalFeatures, efdColumns, REGIONPROPS_COLUMNS } from "./features.ts";
@@ -74,10 +75,7 @@ export function tableToCsv(t: Pick<FeatureTable, "columns" | "rows">): string {
 
 /** Writes the table as CSV atomically (temporary file, then rename), creating the folder if needed. */
 export async function writeFeatureTable(t: Pick<FeatureTable, "columns" | "rows">, outPath: string): Promise<void> {
-  await mkdir(dirname(outPath), { recursive: true });
-  const tmp = `${outPath}.${process.pid}.tmp`;
-  await writeFile(tmp, tableToCsv(t));
-  await rename(tmp, outPath);
+  await writeFileAtomic(outPath, tableToCsv(t));
 }
 
 async function featureRows(dataDir: string, ids: string[], efdOrder: number): Promise<{ rows: number[][]; multi: string[] }> {

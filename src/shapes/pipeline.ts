@@ -17,7 +17,10 @@ export interface DistanceOptions {
 }
 
 export interface BatchOptions extends DistanceOptions {
-  /** Worker threads: default min(2, cores) when there are ≥ 64 masks, else 0 (this thread). */
+  /**
+   * Extra worker threads; this thread works too. Default: cores − 1 (so 1 on 2 cores) when there are ≥ 64
+   * masks, else 0. Each worker costs ~0.25 s to start (it loads tsx and our modules).
+   */
   workers?: number;
 }
 
@@ -38,14 +41,9 @@ export function checkDistanceOptions(opts: DistanceOptions): Required<Omit<Dista
 /** Mask files → one Float32Array (n×n) per file, in the order given. Same inputs give the same numbers. */
 export async function masksToDistanceMatrices(paths: string[], opts: BatchOptions = {}): Promise<Float32Array[]> {
   const o = checkDistanceOptions(opts);
-  const workers = opts.workers ?? (paths.length >= 64 ? Math.min(2, availableParallelism()) : 0);
+  const workers = opts.workers ?? (paths.length >= 64 ? Math.max(0, Math.min(3, availableParallelism() - 1)) : 0);
   if (!Number.isInteger(workers) || workers < 0) throw new ConfigError("workers", `must be a non-negative integer, got ${opts.workers}`);
-  if (workers === 0) {
-    const out: Float32Array[] = [];
-    for (const p of paths) out.push(maskToDistanceMatrix(await readMaskSync(p), o, p));
-    return out;
-  }
-  return runInWorkers(paths, o, workers);
+  return runBatches(paths, o, workers);
 }
 
 const BATCH = 32;
@@ -58,41 +56,60 @@ const WORKER_BOOT = `import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))
 
 interface WorkerError { name: string; message: string; file?: string; field?: string }
 
-/** Hands out batches of paths to workers as they finish; matrices come back as transferred buffers. */
-function runInWorkers(paths: string[], opts: DistanceOptions, count: number): Promise<Float32Array[]> {
+/**
+ * Batches of BATCH paths are taken from one queue by this thread and by `workerCount` worker threads (which
+ * start up while this thread already works); results land by index, so the order never depends on timing.
+ */
+async function runBatches(paths: string[], opts: DistanceOptions, workerCount: number): Promise<Float32Array[]> {
   const out: Float32Array[] = new Array(paths.length);
-  let next = 0, done = 0, failed = false;
+  let next = 0, done = 0, failure: unknown = null;
   const pool: Worker[] = [];
-  return new Promise((resolve, reject) => {
-    const stopAll = (err: unknown) => {
-      if (failed) return;
-      failed = true;
-      for (const w of pool) void w.terminate();
-      reject(err);
-    };
-    const feed = (w: Worker) => {
-      if (next >= paths.length) { void w.terminate(); return; }
-      const start = next;
-      next = Math.min(paths.length, next + BATCH);
-      w.postMessage({ start, paths: paths.slice(start, next), opts });
-    };
-    const spawn = Math.min(count, Math.ceil(paths.length / BATCH));
-    if (spawn === 0) { resolve(out); return; }
-    for (let k = 0; k < spawn; k++) {
-      // workerData must be an object: geotiff's web-worker dependency otherwise thinks it *is* this worker.
-      const w = new Worker(WORKER_BOOT, { eval: true, execArgv: [], workerData: {} });
-      pool.push(w);
-      w.on("message", (msg: { start: number; buffers?: ArrayBuffer[]; error?: WorkerError }) => {
-        if (msg.error) { stopAll(rebuildError(msg.error)); return; }
-        msg.buffers!.forEach((b, i) => { out[msg.start + i] = new Float32Array(b); });
-        done += msg.buffers!.length;
-        if (done === paths.length) { for (const p of pool) void p.terminate(); resolve(out); }
-        else feed(w);
-      });
-      w.on("error", stopAll);
+  let wake: (() => void) | null = null;
+  const notify = () => { const w = wake; wake = null; w?.(); };
+  const fail = (err: unknown) => { if (failure === null) failure = err; notify(); };
+  // Small jobs are split evenly so that every thread gets a share.
+  const size = Math.max(1, Math.min(BATCH, Math.ceil(paths.length / (workerCount + 1))));
+  const take = (): [number, number] | null => {
+    if (next >= paths.length || failure !== null) return null;
+    const start = next;
+    next = Math.min(paths.length, next + size);
+    return [start, next];
+  };
+  const busy = new Set<Worker>();
+  const feed = (w: Worker) => {
+    const b = take();
+    if (b) { busy.add(w); w.postMessage({ start: b[0], paths: paths.slice(b[0], b[1]), opts }); }
+    else void w.terminate();
+  };
+  for (let k = 0; k < Math.min(workerCount, Math.ceil(paths.length / size) - 1); k++) {
+    // workerData must be an object: geotiff's web-worker dependency otherwise thinks it *is* this worker.
+    const w = new Worker(WORKER_BOOT, { eval: true, execArgv: [], workerData: {} });
+    pool.push(w);
+    w.on("message", (msg: { start: number; buffers?: ArrayBuffer[]; error?: WorkerError }) => {
+      busy.delete(w);
+      if (msg.error) { fail(rebuildError(msg.error)); return; }
+      msg.buffers!.forEach((b, i) => { out[msg.start + i] = new Float32Array(b); });
+      done += msg.buffers!.length;
+      notify();
       feed(w);
+    });
+    w.on("error", fail);
+    w.on("exit", (code) => { if (busy.has(w)) fail(new Error(`shape worker exited (code ${code}) in the middle of a batch`)); });
+    feed(w); // queued until the worker has started; this thread meanwhile takes the next batch
+  }
+  try {
+    for (let b = take(); b; b = take()) {
+      for (let i = b[0]; i < b[1]; i++) out[i] = maskToDistanceMatrix(await readMaskSync(paths[i]), opts, paths[i]);
+      done += b[1] - b[0];
+      await new Promise((r) => setImmediate(r)); // let worker results and errors in between batches
     }
-  });
+  } catch (e) {
+    fail(e);
+  }
+  while (done < paths.length && failure === null) await new Promise<void>((r) => { wake = r; });
+  for (const w of pool) void w.terminate();
+  if (failure !== null) throw failure;
+  return out;
 }
 
 /** Turns a worker's serialised error back into the same tagged error class. */

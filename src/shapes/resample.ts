@@ -177,11 +177,13 @@ export function sampleParameters(sp: PeriodicSpline, n: number, spacing: Spacing
     const target = (k * total) / n;
     while (S[i + 1] <= target) i++;
     const h = sp.knots[i + 1] - sp.knots[i], len = S[i + 1] - S[i], r = target - S[i];
-    // Newton on arcTo(s) = r; arc length is nearly linear in s on a ~1 px segment, so 3 steps reach 1e-12.
+    // Newton on arcTo(s) = r; arc length is nearly linear in s on a ~1 px segment: 2–3 steps reach 1e-13.
     let s = (r / len) * h;
-    for (let it = 0; it < 4; it++) {
-      s -= (arcTo(sp, i, s) - r) / speed(sp, i, s);
+    for (let it = 0; it < 6; it++) {
+      const step = (arcTo(sp, i, s) - r) / speed(sp, i, s);
+      s -= step;
       if (s < 0) s = 0; else if (s > h) s = h;
+      if (Math.abs(step) < 1e-13 * h) break;
     }
     t[k] = sp.knots[i] + s;
   }
