@@ -125,6 +125,17 @@ const shapesSchema = z
   })
   .describe("shape (mask → distance matrix) task");
 
+const distributedSchema = z
+  .strictObject({
+    world_size: posInt().default(1).describe("ranks in the data-parallel group (env WORLD_SIZE wins); 1 = no group"),
+    rank: z.number().int().min(0).default(0).describe("this process's rank, 0 = the one that writes the run folder (env RANK wins)"),
+    master: z.string().regex(/^\[?[^\s\]]+\]?:\d+$/, "use host:port").default("127.0.0.1:29500").describe("host:port of rank 0's rendezvous store (env MASTER_ADDR/MASTER_PORT win)"),
+    procs: z.number().int().min(0).default(0).describe("spawn this many local ranks on this machine, each with its share of engine.threads (0 = off)"),
+    timeout_s: z.number().positive().default(60).describe("seconds before a rendezvous or collective gives up (a dead or hung rank fails the others)"),
+    sync_bn: z.boolean().default(false).describe("batch norm with statistics over the global batch (else per rank, as PyTorch's DDP)"),
+  })
+  .describe("data-parallel training over processes/machines (libtorch c10d, Gloo); batch_size is the global batch");
+
 export const configSchema = z
   .strictObject({
     name: z.string().regex(/^[A-Za-z0-9._-]+$/, "use letters, digits, . _ -").optional().describe("run name (default: <data>_<model>, made unique in runs_dir)"),
@@ -144,6 +155,7 @@ export const configSchema = z
     early_stopping: earlyStoppingSchema.prefault({}),
     engine: engineSchema.prefault({}),
     shapes: shapesSchema.prefault({}),
+    distributed: distributedSchema.prefault({}),
   })
   .describe("bioimage-embed run configuration");
 
