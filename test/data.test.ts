@@ -127,3 +127,14 @@ test("percentile normalisation: histogram and sort paths agree with numpy's line
     assert.ok(Math.abs(c - numpy(lo)) < 1e-9 && Math.abs(d - numpy(hi)) < 1e-9, `sort path at ${lo}/${hi}`);
   }
 });
+
+test("data.limit takes a seeded subset in dataset order", () => {
+  const all = listItems(dataCfg(`data.path=${JURKAT}`)).items;
+  const a = listItems(dataCfg(`data.path=${JURKAT}`, "data.limit=100")).items;
+  assert.equal(a.length, 100);
+  assert.deepEqual(listItems(dataCfg(`data.path=${JURKAT}`, "data.limit=100")).items, a);
+  const pos = a.map((it) => all.findIndex((x) => x.id === it.id));
+  assert.deepEqual(pos, [...pos].sort((x, y) => x - y));
+  assert.ok(count(a.map((i) => i.label)).size >= 4, "a random subset, not the first folder");
+  assert.notDeepEqual(listItems(dataCfg(`data.path=${JURKAT}`, "data.limit=100", "data.split.seed=1")).items, a);
+});

@@ -1,7 +1,7 @@
 // `bie runs`: one row per run folder (from its run.json), optionally with the config keys that differ between
 // runs, so a sweep reads as a table.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { isAbsolute, join, relative, sep } from "node:path";
 import YAML from "yaml";
 import { formatDuration, formatLoss } from "./progress.ts";
 
@@ -63,13 +63,15 @@ function flatten(obj: unknown, prefix = "", out: Record<string, unknown> = {}): 
 }
 
 const shorten = (s: string, n: number) => (s.length > n ? `…${s.slice(s.length - n + 1)}` : s);
+/** Paths inside the working directory read best relative to it. */
+const showPath = (p: string) => (isAbsolute(p) && p.startsWith(process.cwd() + sep) ? relative(process.cwd(), p) : p);
 
 export function formatRunsTable(rows: RunRow[], opts: { compare?: boolean } = {}): string {
   const header = ["name", "model", "data", "epochs", "best val loss", "wall time", "status"];
   let body = rows.map((r) => [
     r.name,
     r.model,
-    shorten(r.data, 40),
+    shorten(showPath(r.data), 40),
     r.epochs,
     r.best_val_loss === null ? "-" : formatLoss(r.best_val_loss),
     r.wall_time_s === null ? "-" : formatDuration(r.wall_time_s),
