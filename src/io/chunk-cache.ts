@@ -5,7 +5,7 @@
 import type { PixelArray } from "./image.ts";
 
 export class ChunkCache {
-  private map = new Map<string, { value: Promise<PixelArray>; bytes: number }>();
+  private map = new Map<string, { value: Promise<PixelArray>; bytes: number; resolved?: PixelArray }>();
   private used = 0;
 
   constructor(private budget: number) {}
@@ -23,6 +23,15 @@ export class ChunkCache {
     this.used = 0;
   }
 
+  /** The decoded chunk if it is cached and finished, without waiting (lets warm reads skip promises). */
+  peek(key: string): PixelArray | undefined {
+    const hit = this.map.get(key);
+    if (!hit?.resolved) return undefined;
+    this.map.delete(key);
+    this.map.set(key, hit);
+    return hit.resolved;
+  }
+
   /** Returns the cached chunk for `key`, or runs `load` once and caches its result. */
   get(key: string, load: () => Promise<PixelArray>): Promise<PixelArray> {
     const hit = this.map.get(key);
@@ -33,11 +42,12 @@ export class ChunkCache {
     }
     const value = load();
     if (this.budget <= 0) return value;
-    const entry = { value, bytes: 0 };
+    const entry: { value: Promise<PixelArray>; bytes: number; resolved?: PixelArray } = { value, bytes: 0 };
     this.map.set(key, entry);
     value.then(
       (arr) => {
         if (this.map.get(key) !== entry) return;
+        entry.resolved = arr;
         entry.bytes = arr.byteLength;
         this.used += entry.bytes;
         this.evict();

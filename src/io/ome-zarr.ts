@@ -2,6 +2,7 @@
 // zarrita decodes chunks (blosc, zstd, gzip, raw, ...); we add the NGFF layer (multiscales, axes,
 // omero channels, labels, bioformats2raw series), strict metadata checks with errors that name the
 // offending file, missing-chunk detection, region assembly and the shared decoded-chunk cache.
+import { readFileSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import * as zarr from "zarrita";
@@ -48,7 +49,9 @@ class FsStore {
     const path = join(this.root, key);
     let bytes: Uint8Array;
     try {
-      bytes = new Uint8Array(await readFile(path));
+      // Synchronous on purpose: chunk files are small and local, and open/stat/read/close through the
+      // thread pool costs more than the read itself (readers run in data-loader workers anyway).
+      bytes = readFileSync(path);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code !== "ENOENT" && code !== "ENOTDIR") throw new BadInputError(path, `cannot read (${code ?? String(e)})`, { cause: e });
@@ -206,9 +209,11 @@ class ZarrImage implements ImageSource {
     return openMultiscales(join(this.path, "labels", name), { ...this.opts, missingChunks: this.opts.missingChunks ?? "fill" }, "ome-zarr");
   }
 
+  private chunkKey(level: number, coords: number[]) { return `${this.lv[level].scope}/${coords.join(",")}`; }
+
   private chunk(level: number, coords: number[]): Promise<PixelArray> {
     const l = this.lv[level];
-    return chunkCache.get(`${l.scope}/${coords.join(",")}`, async () => {
+    return chunkCache.get(this.chunkKey(level, coords), async () => {
       const file = join(l.dir, l.meta.chunkKey(coords));
       let got: { data: unknown; stride: number[] };
       try {
@@ -255,7 +260,7 @@ class ZarrImage implements ImageSource {
     const cy0 = Math.floor(r.y0 / chunks[yDim]), cy1 = Math.floor((r.y0 + r.h - 1) / chunks[yDim]);
     const cx0 = Math.floor(r.x0 / chunks[xDim]), cx1 = Math.floor((r.x0 + r.w - 1) / chunks[xDim]);
     const cs = stridesC(chunks);
-    const jobs: Promise<void>[] = [];
+    const needs: { coords: number[]; copy: (data: PixelArray) => void }[] = [];
     r.channels.forEach((c, k) => {
       fixed.c = c;
       const coords = ax.map((a) => Math.floor(fixed[a] / chunks[ax.indexOf(a)]));
@@ -267,7 +272,7 @@ class ZarrImage implements ImageSource {
           const cc = coords.slice();
           cc[yDim] = cy;
           cc[xDim] = cx;
-          jobs.push(this.chunk(r.level, cc).then((data) => {
+          needs.push({ coords: cc, copy: (data) => {
             const top = cy * chunks[yDim], left = cx * chunks[xDim];
             const ys = Math.max(r.y0, top), ye = Math.min(r.y0 + r.h, top + chunks[yDim]);
             const xs = Math.max(r.x0, left), xe = Math.min(r.x0 + r.w, left + chunks[xDim]);
@@ -277,10 +282,13 @@ class ZarrImage implements ImageSource {
               if (cs[xDim] === 1) (out as Uint8Array).set((data as Uint8Array).subarray(src, src + xe - xs), dst);
               else for (let i = 0; i < xe - xs; i++) out[dst + i] = data[src + i * cs[xDim]];
             }
-          }));
+          } });
         }
     });
-    await Promise.all(jobs);
+    // Warm reads copy straight from the cache; otherwise decode what is missing, concurrently.
+    const hits = needs.map((nd) => chunkCache.peek(this.chunkKey(r.level, nd.coords)));
+    if (hits.every((x) => x !== undefined)) needs.forEach((nd, i) => nd.copy(hits[i]!));
+    else await Promise.all(needs.map((nd, i) => (hits[i] ? nd.copy(hits[i]!) : this.chunk(r.level, nd.coords).then(nd.copy))));
     if ((this.opts.checkFinite ?? true) && isFloatDtype(this.dtype))
       checkFinite(out, this.path, { width: r.w, height: r.h, y0: r.y0, x0: r.x0, channels: r.channels });
     return out;

@@ -2,6 +2,7 @@
 // PackBits, JPEG, zstd); we add what it lacks for bioimages — a loop-safe IFD walk with bounds checks,
 // SubIFD pyramid levels, big-endian pixel data, planar region reads that fetch only the tiles/strips
 // they touch, and a shared decoded-block cache. Every fault becomes a BadInputError naming the file.
+import { readSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { inflateSync } from "node:zlib";
 import { GeoTIFF, getDecoder } from "geotiff";
@@ -21,6 +22,7 @@ const TAG = {
 } as const;
 
 const MAX_IFDS = 1 << 20;
+const SYNC_READ_MAX = 4 << 20;
 const GEOTIFF_DECODED = new Set([5, 7, 32773, 34887, 50000]); // LZW, JPEG, PackBits, LERC, zstd
 const SUPPORTED_COMPRESSION = "none (1), LZW (5), JPEG (7), deflate (8, 32946), PackBits (32773), zstd (50000)";
 
@@ -152,11 +154,14 @@ export class TiffPage {
       } catch (e) { return fail(`cannot be decoded (compression ${this.compression}: ${(e as Error).message})`); }
     }
     if (bytes.length < expected) fail(`decodes to ${bytes.length} bytes, expected ${expected}`);
-    // Fresh aligned buffer: decoders may return pooled or oddly-offset memory.
-    const own = new Uint8Array(expected);
-    own.set(bytes.subarray(0, expected));
+    // Own an aligned buffer of exactly the block: decoders may return pooled, oddly-offset or padded memory.
+    let own = bytes;
+    if (bytes.byteOffset !== 0 || bytes.buffer.byteLength !== expected || this.compression === 1) {
+      own = new Uint8Array(expected);
+      own.set(bytes.subarray(0, expected));
+    }
     if (!this.file.littleEndian && this.bytesPerSample > 1) swapBytes(own, this.bytesPerSample);
-    const out = new ARRAY_OF[this.dtype](own.buffer);
+    const out = new ARRAY_OF[this.dtype](own.buffer as ArrayBuffer);
     if (this.predictor === 2) undoHorizontalPredictor(out, this.blockW, rows, spp);
     return out;
   }
@@ -169,14 +174,13 @@ export class TiffPage {
     const bx0 = Math.floor(x0 / this.blockW), bx1 = Math.floor((x0 + w - 1) / this.blockW);
     const by0 = Math.floor(y0 / this.blockH), by1 = Math.floor((y0 + h - 1) / this.blockH);
     const perPlane = this.across * this.down;
-    const jobs: Promise<void>[] = [];
     const groups: { sampleIdx: number[]; base: number }[] =
       this.planar === 1 ? [{ sampleIdx: samples.map((_, k) => k), base: 0 }] : samples.map((s, k) => ({ sampleIdx: [k], base: s * perPlane }));
+    const needs: { index: number; copy: (blk: PixelArray) => void }[] = [];
     for (const g of groups)
       for (let by = by0; by <= by1; by++)
         for (let bx = bx0; bx <= bx1; bx++) {
-          const index = g.base + by * this.across + bx;
-          jobs.push(this.block(index).then((blk) => {
+          needs.push({ index: g.base + by * this.across + bx, copy: (blk) => {
             const spp = this.planar === 1 ? this.samplesPerPixel : 1;
             const top = by * this.blockH, left = bx * this.blockW;
             const rowsInBlock = this.tiled ? this.blockH : Math.min(this.blockH, this.height - top);
@@ -193,9 +197,12 @@ export class TiffPage {
                 else for (let i = 0, p = src + (xs - left) * spp + s; i < n; i++, p += spp) out[dst + i] = blk[p];
               }
             }
-          }));
+          } });
         }
-    await Promise.all(jobs);
+    // Warm reads copy straight from the cache; otherwise decode what is missing, concurrently.
+    const hits = needs.map((nd) => chunkCache.peek(`${this.cacheKey}/${nd.index}`));
+    if (hits.every((x) => x !== undefined)) needs.forEach((nd, i) => nd.copy(hits[i]!));
+    else await Promise.all(needs.map((nd, i) => (hits[i] ? nd.copy(hits[i]!) : this.block(nd.index).then(nd.copy))));
   }
 }
 
@@ -333,7 +340,8 @@ export class TiffFile {
 
   async readBytes(offset: number, length: number): Promise<Uint8Array> {
     const buf = new Uint8Array(length);
-    const { bytesRead } = await this.fh.read(buf, 0, length, offset);
+    // Tiles and strips are small: a direct read beats a round trip through the thread pool.
+    const bytesRead = length <= SYNC_READ_MAX ? readSync(this.fh.fd, buf, 0, length, offset) : (await this.fh.read(buf, 0, length, offset)).bytesRead;
     if (bytesRead < length) throw new BadInputError(this.path, `file ends at byte ${offset + bytesRead}, wanted ${length} bytes at ${offset}`);
     return buf;
   }
