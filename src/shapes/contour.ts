@@ -44,30 +44,25 @@ export interface ObjectContour {
 export function foregroundBox(mask: MaskLike, label?: number): { x0: number; y0: number; x1: number; y1: number } | null {
   const { data, width: w, height: h } = mask;
   if (data.length < w * h) throw new BadInputError("(mask)", `pixel array has ${data.length} values, expected ${w}×${h}`);
-  let first = -1, last = -1;
+  const box = { x0: w, y0: h, x1: 0, y1: 0 };
+  const grow = (p: number) => {
+    const r = (p / w) | 0, c = p - r * w;
+    if (r < box.y0) box.y0 = r;
+    if (r >= box.y1) box.y1 = r + 1;
+    if (c < box.x0) box.x0 = c;
+    if (c >= box.x1) box.x1 = c + 1;
+  };
+  let tail = 0;
   if (label === undefined && data instanceof Uint8Array && data.byteOffset % 4 === 0) {
-    // Binary masks are mostly zeros: skip them four bytes at a time.
+    // Binary masks are mostly zeros: read four pixels at a time, look closer only at non-zero words.
     const words = new Uint32Array(data.buffer, data.byteOffset, (w * h) >> 2);
-    for (let i = 0; i < words.length; i++) if (words[i] !== 0) { first = i << 2; break; }
-    if (first >= 0) for (let i = words.length - 1; i >= 0; i--) if (words[i] !== 0) { last = (i << 2) + 3; break; }
-    for (let i = words.length << 2; i < w * h; i++) if (data[i] !== 0) { if (first < 0) first = i; last = i; }
-    if (first < 0) return null;
-    while (data[first] === 0) first++;
-    while (data[last] === 0) last--;
-  } else {
-    const hit = label === undefined ? (v: number) => v > 0 : (v: number) => v === label;
-    for (let i = 0; i < w * h; i++) if (hit(data[i])) { first = i; break; }
-    if (first < 0) return null;
-    for (let i = w * h - 1; i >= first; i--) if (hit(data[i])) { last = i; break; }
+    for (let i = 0; i < words.length; i++)
+      if (words[i] !== 0) for (let p = i << 2; p < (i << 2) + 4; p++) if (data[p] !== 0) grow(p);
+    tail = words.length << 2;
   }
-  const y0 = Math.floor(first / w), y1 = Math.floor(last / w) + 1;
-  let x0 = w, x1 = 0;
-  for (let r = y0; r < y1; r++) {
-    const o = r * w;
-    for (let c = 0; c < x0; c++) if (label === undefined ? data[o + c] > 0 : data[o + c] === label) { x0 = c; break; }
-    for (let c = w - 1; c >= x1; c--) if (label === undefined ? data[o + c] > 0 : data[o + c] === label) { x1 = c + 1; break; }
-  }
-  return { x0, y0, x1, y1 };
+  if (label === undefined) { for (let p = tail; p < w * h; p++) if (data[p] > 0) grow(p); }
+  else for (let p = 0; p < w * h; p++) if (data[p] === label) grow(p);
+  return box.x1 > 0 ? box : null;
 }
 
 /** The object cropped to its bounding box with a one-pixel zero border: 1 = object, 0 = not. */

@@ -87,31 +87,54 @@ function decodePng8(b: Uint8Array, path: string): MaskImage | null {
   if (raw.length < expected) throw new BadInputError(path, "PNG pixel data shorter than its header says");
 
   const out = new Uint8Array(width * height);
-  // Grey images are unfiltered straight into the output (its previous row is the "up" row); others
-  // through a two-row buffer, keeping the first sample of each pixel.
-  const direct = bpp === 1;
-  let prev = direct ? out.subarray(0, 0) : new Uint8Array(rowBytes), cur = direct ? out.subarray(0, 0) : new Uint8Array(rowBytes);
-  const zeros = new Uint8Array(rowBytes);
-  for (let r = 0; r < height; r++) {
-    if (direct) { prev = r > 0 ? out.subarray((r - 1) * width, r * width) : zeros; cur = out.subarray(r * width, (r + 1) * width); }
-    const start = r * (rowBytes + 1);
-    const filter = raw[start];
-    const src = raw.subarray(start + 1, start + 1 + rowBytes);
-    if (filter === 0) cur.set(src);
-    else if (filter === 1) for (let i = 0; i < rowBytes; i++) cur[i] = src[i] + (i >= bpp ? cur[i - bpp] : 0);
-    else if (filter === 2) for (let i = 0; i < rowBytes; i++) cur[i] = src[i] + prev[i];
-    else if (filter === 3) for (let i = 0; i < rowBytes; i++) cur[i] = src[i] + (((i >= bpp ? cur[i - bpp] : 0) + prev[i]) >> 1);
-    else if (filter === 4)
-      for (let i = 0; i < rowBytes; i++) {
-        const a = i >= bpp ? cur[i - bpp] : 0, up = prev[i], c = i >= bpp ? prev[i - bpp] : 0;
-        const p = a + up - c, pa = Math.abs(p - a), pb = Math.abs(p - up), pc = Math.abs(p - c);
-        cur[i] = src[i] + (pa <= pb && pa <= pc ? a : pb <= pc ? up : c);
-      }
-    else throw new BadInputError(path, `corrupt PNG (unknown row filter ${filter} in row ${r})`);
-    if (!direct) {
-      for (let c = 0, o = r * width; c < width; c++) out[o + c] = cur[c * bpp];
-      const t = prev; prev = cur; cur = t;
-    }
-  }
+  if (bpp === 1) unfilterGrey(raw, out, width, height, path);
+  else unfilterFirstChannel(raw, out, width, height, bpp, path);
   return { data: out, width, height };
+}
+
+/** Grey rows are unfiltered straight into the output, whose previous row is PNG's "up" row. */
+function unfilterGrey(raw: Buffer, out: Uint8Array, w: number, h: number, path: string): void {
+  for (let r = 0; r < h; r++) {
+    const s = r * (w + 1) + 1, o = r * w, u = o - w; // source, output and "up" row starts
+    const filter = raw[s - 1];
+    if (filter === 0 || (filter === 2 && r === 0)) { raw.copy(out, o, s, s + w); continue; }
+    if (filter === 1) {
+      out[o] = raw[s];
+      for (let i = 1; i < w; i++) out[o + i] = raw[s + i] + out[o + i - 1];
+    } else if (filter === 2) {
+      for (let i = 0; i < w; i++) out[o + i] = raw[s + i] + out[u + i];
+    } else if (filter === 3) {
+      out[o] = raw[s] + (r > 0 ? out[u] >> 1 : 0);
+      for (let i = 1; i < w; i++) out[o + i] = raw[s + i] + ((out[o + i - 1] + (r > 0 ? out[u + i] : 0)) >> 1);
+    } else if (filter === 4) {
+      for (let i = 0; i < w; i++) {
+        const a = i > 0 ? out[o + i - 1] : 0, b = r > 0 ? out[u + i] : 0, c = i > 0 && r > 0 ? out[u + i - 1] : 0;
+        out[o + i] = raw[s + i] + paeth(a, b, c);
+      }
+    } else throw new BadInputError(path, `corrupt PNG (unknown row filter ${filter} in row ${r})`);
+  }
+}
+
+/** Multi-sample pixels: unfilter through a two-row buffer and keep the first sample of each pixel. */
+function unfilterFirstChannel(raw: Buffer, out: Uint8Array, w: number, h: number, bpp: number, path: string): void {
+  const rb = w * bpp;
+  let prev = new Uint8Array(rb), cur = new Uint8Array(rb);
+  for (let r = 0; r < h; r++) {
+    const s = r * (rb + 1) + 1;
+    const filter = raw[s - 1];
+    if (filter === 0) raw.copy(cur, 0, s, s + rb);
+    else if (filter === 1) for (let i = 0; i < rb; i++) cur[i] = raw[s + i] + (i >= bpp ? cur[i - bpp] : 0);
+    else if (filter === 2) for (let i = 0; i < rb; i++) cur[i] = raw[s + i] + prev[i];
+    else if (filter === 3) for (let i = 0; i < rb; i++) cur[i] = raw[s + i] + (((i >= bpp ? cur[i - bpp] : 0) + prev[i]) >> 1);
+    else if (filter === 4)
+      for (let i = 0; i < rb; i++) cur[i] = raw[s + i] + paeth(i >= bpp ? cur[i - bpp] : 0, prev[i], i >= bpp ? prev[i - bpp] : 0);
+    else throw new BadInputError(path, `corrupt PNG (unknown row filter ${filter} in row ${r})`);
+    for (let c = 0, o = r * w; c < w; c++) out[o + c] = cur[c * bpp];
+    const t = prev; prev = cur; cur = t;
+  }
+}
+
+function paeth(a: number, b: number, c: number): number {
+  const p = a + b - c, pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+  return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
 }
