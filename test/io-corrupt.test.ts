@@ -162,6 +162,14 @@ zarrCase("labels list names a missing label image", ZBLOSC, /labels\/ghost: is n
 zarrCase("label .zarray with an unknown dtype", ZBLOSC, /nuclei\/0\/\.zarray: dtype "<c16" is not supported/, (r) => patchJson(join(r, "labels/nuclei/0/.zarray"), (j) => { j.dtype = "<c16"; }));
 zarrCase("not a Zarr folder", ZBLOSC, /is not a Zarr store|neither a Zarr store/, (r) => { rmSync(r, { recursive: true }); mkdirSync(join(r, "0"), { recursive: true }); writeFileSync(join(r, "notes.txt"), "x"); });
 
+zarrCase("64-bit labels that do not fit in 32 bits", FIX + "zarr/labels_u64_forder.zarr", /1\.0: 64-bit value 1099511627776 does not fit in uint32/, (r) => {
+  const p = join(r, "1.0");
+  const chunk = new BigUint64Array(64);
+  chunk[5] = 2n ** 40n;
+  unlinkSync(p);
+  writeFileSync(p, new Uint8Array(chunk.buffer));
+});
+
 // ---------------------------------------------------------------- OME-Zarr v3 (NGFF 0.5)
 const zjson = (root: string) => join(root, "0", "zarr.json");
 zarrCase("zarr.json not JSON", ZV05, /zarr\.json: is not valid JSON/, (r) => writeFileSync(zjson(r), "{\"shape\": ["));

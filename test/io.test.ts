@@ -21,7 +21,7 @@ const REF = JSON.parse(readFileSync(FIX + "reference.json", "utf8")) as {
 };
 
 export function refPath(name: string): string {
-  if (name.startsWith("tiff/")) return FIX + name;
+  if (name.startsWith("tiff/") || name.startsWith("zarr/")) return FIX + name;
   if (name.startsWith("samples/")) return DATA + "format_samples/" + name.slice("samples/".length);
   if (name.startsWith("data/")) return DATA + name.slice("data/".length);
   throw new Error(`unknown reference prefix in ${name}`);
@@ -122,6 +122,15 @@ test("OME metadata: axes, physical sizes and formats", async () => {
   assert.deepEqual(a, b);
   await viv.close();
   await b2r.close();
+
+  const z5 = await openImageSource(FIX + "zarr/ome_5d_u16_be_zlib.ome.zarr");
+  assert.deepEqual([z5.format, z5.axes, z5.levels], ["ome-zarr", ["t", "c", "z", "y", "x"], 2]);
+  assert.deepEqual(z5.physicalSizes, {
+    t: { value: 2.5, unit: "second" }, z: { value: 0.8, unit: "micrometer" },
+    y: { value: 0.2, unit: "micrometer" }, x: { value: 0.2, unit: "micrometer" },
+  });
+  const bare = await openImageSource(FIX + "zarr/labels_u64_forder.zarr");
+  assert.deepEqual([bare.format, bare.axes, bare.dtype], ["zarr", ["y", "x"], "uint32"]);
 
   const v5 = await openImageSource(DATA + "format_samples/viv_fixtures/ome-zarr/blobs_image_v05.ome.zarr");
   assert.deepEqual([v5.format, v5.axes], ["ome-zarr", ["c", "y", "x"]]);
