@@ -80,6 +80,7 @@ export function buildProgram(io: CliIO): Command {
     .argument("[overrides...]", "key=value overrides, e.g. data.path=other/images")
     .action(async (run: string, overrides: string[]) => {
       requireRun(run);
+      if (overrides.some((o) => /^(shard|out|part_size)=/.test(o))) return (await import("../distributed/commands.ts")).embedCommand(run, overrides, scaleIO("embed"));
       const { embedRun } = await import("../train/index.ts");
       const bar = new ProgressBar({ out: io.err });
       const r = await embedRun(run, overrides, { onProgress: countProgress(bar, "embed"), onLog: (l) => bar.log(l) });
@@ -165,7 +166,30 @@ export function buildProgram(io: CliIO): Command {
       await (await load<M>("../web/index.ts", "exploreCommand", "explore")).exploreCommand(requireRun(run), overrides, opts);
     });
 
+  // Scale-out (src/distributed/): shards, merge, sweeps, Redis/BullMQ queue and workers, Slurm arrays.
+  const scale = () => import("../distributed/commands.ts");
+  program.command("merge").description("join the shards of a sharded embedding (checks each is there exactly once)").argument("<out>", "output folder holding shards/").action(async (out: string) => (await scale()).mergeCommand(out, scaleIO("merge")));
+  program
+    .command("sweep")
+    .description("hyperparameter sweep (grid/random, ASHA early stopping) from a spec file; trial=K runs one trial")
+    .argument("<spec>", "sweep.yaml")
+    .argument("[options...]", "trial=K, out=DIR")
+    .action(async (spec: string, args: string[]) => (await scale()).sweepCommand(spec, args, scaleIO("sweep")));
+  const queue = program.command("queue").description("Redis + BullMQ job queue: enqueue shards/trials, show progress");
+  queue.command("embed").description("enqueue the shards of an embedding").argument("<run>").argument("[options...]", "redis=URL shards=N out=DIR, config overrides").action(async (run: string, args: string[]) => (await scale()).queueEmbedCommand(requireRun(run), args, scaleIO("queue")));
+  queue.command("sweep").description("enqueue the trials of a sweep").argument("<spec>").argument("[options...]", "redis=URL out=DIR").action(async (spec: string, args: string[]) => (await scale()).queueSweepCommand(spec, args, scaleIO("queue")));
+  queue.command("status").description("progress of queued embeddings and sweeps").argument("[options...]", "redis=URL queue=NAME json=true").action(async (args: string[]) => (await scale()).queueStatusCommand(args, scaleIO("status")));
+  program.command("worker").description("run queued shards and trials (sandboxed child process per slot) until stopped").argument("[options...]", "redis=URL concurrency=1 threads=N idle_exit=true").action(async (args: string[]) => (await scale()).workerCommand(args, scaleIO("worker")));
+  const slurm = program.command("slurm").description("write (and with submit=true, submit) a Slurm job array: one shard or trial per task");
+  slurm.command("embed").argument("<run>").argument("[options...]", "shards=N parallel=K out=DIR time= partition= cpus= mem= submit=true, config overrides").action(async (run: string, args: string[]) => (await scale()).slurmEmbedCommand(requireRun(run), args, scaleIO("slurm")));
+  slurm.command("sweep").argument("<spec>").argument("[options...]", "parallel=K out=DIR time= partition= cpus= mem= submit=true").action(async (spec: string, args: string[]) => (await scale()).slurmSweepCommand(spec, args, scaleIO("slurm")));
+
   return program;
+
+  function scaleIO(label: string) {
+    const bar = new ProgressBar({ out: io.err });
+    return { say: (l: string) => (bar.done(), say(l)), log: (l: string) => bar.log(l), progress: countProgress(bar, label) };
+  }
 }
 
 /** Run the CLI; resolves to the exit code: 0 ok, 2 bad input/config/usage, 1 anything else. */
