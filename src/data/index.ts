@@ -1,11 +1,11 @@
 // Public face of the data layer, plus the one-call setup the trainer and embedder use.
 import type { Config } from "../config/schema.ts";
 import { Dataset } from "./dataset.ts";
-import { Loader, type LoaderOptions } from "./loader.ts";
+import { Loader, type LoaderOptions, type Shard } from "./loader.ts";
 import { splitItems, type Split } from "./split.ts";
 
 export { Dataset, openDataset, writeSkippedList } from "./dataset.ts";
-export { Loader, type Batch, type LoaderOptions } from "./loader.ts";
+export { Loader, shardSlice, type Batch, type LoaderOptions, type Shard } from "./loader.ts";
 export { listItems, IMAGE_EXTENSIONS, type Item, type ItemList, type SkippedItem } from "./items.ts";
 export { splitItems, type Split } from "./split.ts";
 export { prepareItem, prepareBatch, type PrepOptions, type AugmentSeed } from "./prepare.ts";
@@ -21,7 +21,7 @@ export interface DataBundle {
    * A loader for one part. train: shuffled, augmented, last partial batch dropped (a batch of one breaks batch
    * norm); val/test/all: dataset order, no augmentation, every item.
    */
-  loader(part: Part, opts?: { epoch?: number; startBatch?: number; batchSize?: number }): Loader;
+  loader(part: Part, opts?: { epoch?: number; startBatch?: number; batchSize?: number; shard?: Shard }): Loader;
   close(): Promise<void>;
 }
 
@@ -42,6 +42,7 @@ export async function dataForConfig(cfg: Config): Promise<DataBundle> {
         seed: cfg.seed,
         epoch: opts.epoch ?? 0,
         startBatch: opts.startBatch ?? 0,
+        shard: opts.shard,
         workers: cfg.data.workers,
         prefetch: cfg.data.prefetch,
       };

@@ -20,6 +20,19 @@ export interface LoaderOptions {
   dropLast?: boolean;
   /** Skip the first batches of the epoch's plan (resume mid-epoch). */
   startBatch?: number;
+  /** Data-parallel training: load only this rank's slice of every batch of the (global) plan. */
+  shard?: Shard;
+}
+
+export interface Shard {
+  rank: number;
+  count: number;
+}
+
+/** Rank's contiguous slice of a global batch: rows [rank·n/count, (rank+1)·n/count). */
+export function shardSlice<T>(batch: readonly T[], s: Shard): T[] {
+  const n = batch.length;
+  return batch.slice(Math.floor((s.rank * n) / s.count), Math.floor(((s.rank + 1) * n) / s.count));
 }
 
 export interface Batch {
@@ -41,7 +54,7 @@ export class Loader implements AsyncIterable<Batch> {
 
   constructor(readonly dataset: Dataset, readonly indices: readonly number[], opts: LoaderOptions) {
     if (!(opts.batchSize >= 1)) throw new RangeError("batchSize must be at least 1");
-    this.o = { shuffle: false, seed: 0, epoch: 0, augment: false, workers: 0, prefetch: 4, dropLast: false, startBatch: 0, ...opts };
+    this.o = { shuffle: false, seed: 0, epoch: 0, augment: false, workers: 0, prefetch: 4, dropLast: false, startBatch: 0, shard: { rank: 0, count: 1 }, ...opts };
   }
 
   /** The epoch's batches of dataset indices, before startBatch is applied. */
@@ -51,7 +64,7 @@ export class Loader implements AsyncIterable<Batch> {
     const out: number[][] = [];
     for (let i = 0; i < order.length; i += this.o.batchSize) out.push(order.slice(i, i + this.o.batchSize));
     if (this.o.dropLast && out.length && out[out.length - 1].length < this.o.batchSize) out.pop();
-    return out;
+    return this.o.shard.count > 1 ? out.map((b) => shardSlice(b, this.o.shard)) : out;
   }
 
   /** Batches in a full epoch (a progress total). */

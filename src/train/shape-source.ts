@@ -3,7 +3,7 @@
 // direction), seeded by (seed, epoch, item); embedding batches carry every symmetry variant so the
 // embedding can be averaged over them (what helped most in the reference study).
 import type { Config } from "../config/index.ts";
-import { listItems, splitItems, Rng, hash32, type Batch } from "../data/index.ts";
+import { listItems, splitItems, shardSlice, Rng, hash32, type Batch, type Shard } from "../data/index.ts";
 import { masksToDistanceMatrices } from "../shapes/pipeline.ts";
 import { randomSymmetry, symmetryVariants } from "../shapes/distance.ts";
 import { BieError } from "../errors.ts";
@@ -22,12 +22,13 @@ export async function shapeSourceForConfig(cfg: Config): Promise<BatchSource> {
   const split = splitItems(items, cfg.data.split);
   const size = n * n;
 
-  function makeLoader(indices: readonly number[], o: { batchSize: number; shuffle: boolean; epoch: number; startBatch: number; augment: boolean; dropLast: boolean; variants: boolean }) {
+  function makeLoader(indices: readonly number[], o: { batchSize: number; shuffle: boolean; epoch: number; startBatch: number; augment: boolean; dropLast: boolean; variants: boolean; shard?: Shard }) {
     const order = [...indices];
     if (o.shuffle) new Rng(hash32(cfg.seed, o.epoch, 0x5eed5)).shuffle(order);
     const plan: number[][] = [];
     for (let i = 0; i < order.length; i += o.batchSize) plan.push(order.slice(i, i + o.batchSize));
     if (o.dropLast && plan.length && plan[plan.length - 1].length < o.batchSize) plan.pop();
+    if (o.shard && o.shard.count > 1) plan.forEach((b, i) => (plan[i] = shardSlice(b, o.shard!)));
     const stats = { waitMs: 0 };
     return {
       length: plan.length,
@@ -61,7 +62,7 @@ export async function shapeSourceForConfig(cfg: Config): Promise<BatchSource> {
       const train = part === "train";
       const indices = part === "all" ? items.map((_, i) => i) : split[part];
       const bs = opts.batchSize ?? cfg.batch_size;
-      return makeLoader(indices, { batchSize: bs, shuffle: train, epoch: opts.epoch ?? 0, startBatch: opts.startBatch ?? 0, augment: train, dropLast: train && indices.length > bs, variants: false });
+      return makeLoader(indices, { batchSize: bs, shuffle: train, epoch: opts.epoch ?? 0, startBatch: opts.startBatch ?? 0, augment: train, dropLast: train && indices.length > bs, variants: false, shard: opts.shard });
     },
     loaderFor(indices, batchSize) {
       return makeLoader(indices, { batchSize: Math.max(1, Math.floor(batchSize / (2 * SHAPE_EMBED_SHIFTS))), shuffle: false, epoch: 0, startBatch: 0, augment: false, dropLast: false, variants: true });

@@ -2,7 +2,7 @@
 // Both give NCHW float batches in dataset order or in a seeded shuffled order per epoch.
 import type { Config } from "../config/index.ts";
 import { imageSizeHW } from "../config/index.ts";
-import { dataForConfig, Loader, type Batch, type Item, type Part } from "../data/index.ts";
+import { dataForConfig, Loader, type Batch, type Item, type Part, type Shard } from "../data/index.ts";
 
 export interface BatchSource {
   items: Item[];
@@ -13,7 +13,8 @@ export interface BatchSource {
   channelsPerItem: number;
   /** Embedding batches from loaderFor hold this many variants per item (symmetries), averaged by the embedder. */
   variantsPerItem?: number;
-  loader(part: Part, opts?: { epoch?: number; startBatch?: number; batchSize?: number }): AsyncIterable<Batch> & { length: number; stats: { waitMs: number } };
+  /** shard: data-parallel training, only this rank's slice of every batch of the global plan. */
+  loader(part: Part, opts?: { epoch?: number; startBatch?: number; batchSize?: number; shard?: Shard }): AsyncIterable<Batch> & { length: number; stats: { waitMs: number } };
   /** Items in the given order, no augmentation (embedding, shards). */
   loaderFor(indices: number[], batchSize: number): AsyncIterable<Batch>;
   skipped(): { path: string; reason: string }[];
