@@ -5,7 +5,13 @@ import { ConfigError } from "../errors.ts";
 import type { Matrix } from "./forest/forest.ts";
 import { lbfgs } from "./lbfgs.ts";
 
-export interface LogisticOptions { C?: number; maxIter?: number; classes?: readonly string[] }
+export interface LogisticOptions {
+  C?: number; // inverse regularisation strength, default 1
+  maxIter?: number; // default 1000
+  gtol?: number; // stop when every gradient entry of the mean loss is below this (default 1e-6)
+  ftol?: number; // or when the relative decrease is below this (default 1e-12)
+  classes?: readonly string[];
+}
 
 export class LogisticRegression {
   private constructor(
@@ -45,7 +51,7 @@ export class LogisticRegression {
         for (let f = 0; f < d; f++) { pen += w[f] * w[f]; g[f] += lam * w[f]; }
         return loss / n + 0.5 * lam * pen;
       };
-      const r = lbfgs(fg, new Float64Array(d + 1), { maxIter: opts.maxIter ?? 1000 });
+      const r = lbfgs(fg, new Float64Array(d + 1), { maxIter: opts.maxIter ?? 1000, gtol: opts.gtol, ftol: opts.ftol });
       return new LogisticRegression(classes, d, r.x.slice(0, d), r.x.slice(d), r.converged);
     }
     const p = new Float64Array(k);
@@ -74,13 +80,28 @@ export class LogisticRegression {
       for (let c = 0; c < k; c++) for (let f = 0; f < d; f++) { const v = w[c * (d + 1) + f]; pen += v * v; g[c * (d + 1) + f] += lam * v; }
       return loss / n + 0.5 * lam * pen;
     };
-    const r = lbfgs(fg, new Float64Array(k * (d + 1)), { maxIter: opts.maxIter ?? 1000 });
+    const r = lbfgs(fg, new Float64Array(k * (d + 1)), { maxIter: opts.maxIter ?? 1000, gtol: opts.gtol, ftol: opts.ftol });
     const coef = new Float64Array(k * d), intercept = new Float64Array(k);
     for (let c = 0; c < k; c++) {
       coef.set(r.x.subarray(c * (d + 1), c * (d + 1) + d), c * d);
       intercept[c] = r.x[c * (d + 1) + d];
     }
     return new LogisticRegression(classes, d, coef, intercept, r.converged);
+  }
+
+  /** sklearn's objective at this model: C · Σ log-loss + ½‖coef‖² (intercepts unpenalised). */
+  objective(X: Matrix, y: readonly string[], C = 1): number {
+    const p = this.predictProba(X), k = this.classes.length;
+    let loss = 0;
+    y.forEach((label, i) => { loss -= Math.log(p[i * k + this.classes.indexOf(label)]); });
+    let pen = 0;
+    for (const v of this.coef) pen += v * v;
+    return C * loss + 0.5 * pen;
+  }
+
+  /** A model from given coefficients (e.g. another implementation's, to compare objectives). */
+  static fromCoefficients(classes: readonly string[], d: number, coef: ArrayLike<number>, intercept: ArrayLike<number>): LogisticRegression {
+    return new LogisticRegression(classes, d, Float64Array.from(coef), Float64Array.from(intercept), true);
   }
 
   predictProba(X: Matrix): Float64Array {

@@ -83,9 +83,23 @@ export async function readEmbeddingsParquet(file: string): Promise<EmbeddingTabl
 }
 
 function finishTable(source: string, X: Float32Array, n: number, featureNames: string[], columns: Record<string, (string | null)[]>): EmbeddingTable {
-  const ids = columns.id ? columns.id.map((v, i) => v ?? String(i)) : Array.from({ length: n }, (_, i) => String(i));
-  const paths = columns.path ?? new Array<string | null>(n).fill(null);
-  return { ids, paths, columns, featureNames, X, n, d: featureNames.length, source };
+  const table = { ids: [], paths: [], columns, featureNames, X, n, d: featureNames.length, source };
+  return withIdsAndPaths(table);
+}
+
+/**
+ * Sets ids and paths from named columns. Defaults: ids from "id", else the first column whose values are
+ * all present and distinct, else the row number; paths from "path" (null when absent).
+ */
+export function withIdsAndPaths(table: EmbeddingTable, idColumn?: string, pathColumn?: string): EmbeddingTable {
+  const { columns, n } = table;
+  for (const [name, field] of [[idColumn, "id_column"], [pathColumn, "path_column"]] as const)
+    if (name && !columns[name]) throw new ConfigError(field, `no column '${name}' in ${table.source}`);
+  const unique = (c: (string | null)[]) => c.every((v) => v !== null && v !== "") && new Set(c).size === c.length;
+  const idName = idColumn ?? ("id" in columns ? "id" : Object.keys(columns).find((k) => unique(columns[k])));
+  const ids = idName ? columns[idName].map((v, i) => v ?? String(i)) : Array.from({ length: n }, (_, i) => String(i));
+  const paths = columns[pathColumn ?? "path"] ?? new Array<string | null>(n).fill(null);
+  return { ...table, ids, paths };
 }
 
 /** numpy .npy (float32/float64, little-endian, C order, 2-D) with index.csv in the same folder. */
@@ -130,6 +144,7 @@ export function readNpy(file: string): { data: Float32Array; shape: number[] } {
 export interface FeatureCsvOptions {
   features?: readonly string[]; // use exactly these columns as features
   exclude?: readonly string[]; // numeric columns that are not features (ids, labels coded as numbers)
+  nonFeatures?: readonly string[]; // like exclude, but names that are absent are ignored (label/group columns)
 }
 
 /** A features CSV: every column whose values all parse as finite numbers is a feature unless excluded. */
@@ -139,8 +154,8 @@ export function readFeatureCsv(file: string, opts: FeatureCsvOptions = {}): Embe
   const n = t.rows.length;
   if (n === 0) throw new BadInputError(file, "no data rows");
   const isNumeric = (j: number) => t.rows.every((r) => r[j].trim() !== "" && Number.isFinite(Number(r[j])));
-  const exclude = new Set(opts.exclude ?? []);
-  for (const name of [...(opts.features ?? []), ...exclude])
+  const exclude = new Set([...(opts.exclude ?? []), ...(opts.nonFeatures ?? [])]);
+  for (const name of [...(opts.features ?? []), ...(opts.exclude ?? [])])
     if (!t.header.includes(name)) throw new ConfigError(opts.features?.includes(name) ? "features" : "exclude", `no column '${name}' in ${file}`);
   let featureIdx: number[];
   if (opts.features) {

@@ -21,6 +21,7 @@ export class ForestPool {
   private readonly jobs = new Map<number, Job>();
   private nextJob = 0;
   private broken: Error | null = null;
+  private closing = false;
 
   constructor(readonly size: number) {
     const src = bootstrap();
@@ -29,7 +30,7 @@ export class ForestPool {
       w.unref();
       w.on("message", (m: BuildReply) => this.onReply(w, m));
       w.on("error", (e) => this.fail(e));
-      w.on("exit", (code) => { if (code !== 0) this.fail(new Error(`forest worker exited with code ${code}`)); });
+      w.on("exit", (code) => { if (!this.closing) this.fail(new Error(`forest worker exited with code ${code}`)); });
       this.workers.push(w);
     }
   }
@@ -76,7 +77,7 @@ export class ForestPool {
   }
 
   private idle(): void {
-    if (this.jobs.size === 0) for (const w of this.workers) w.unref();
+    if (this.jobs.size === 0 && !this.closing) for (const w of this.workers) w.unref();
   }
 
   private fail(e: Error): void {
@@ -87,10 +88,12 @@ export class ForestPool {
   }
 
   async close(): Promise<void> {
-    for (const w of this.workers) w.ref(); // keep the process alive until they are gone
+    this.closing = true;
+    this.broken ??= new Error("forest pool closed");
+    for (const job of this.jobs.values()) job.reject(this.broken);
+    this.jobs.clear();
     await Promise.all(this.workers.map((w) => w.terminate()));
     this.workers.length = 0;
-    this.broken ??= new Error("forest pool closed");
   }
 }
 
