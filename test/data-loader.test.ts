@@ -159,3 +159,14 @@ test("dataForConfig: split loaders, wait statistics, channels-as-batch shapes", 
   const stacked = await prep(ds, 1, null);
   assert.deepEqual(b.x.subarray(3 * 4096, 6 * 4096), stacked); // rows 3..5 are item 1's channels
 });
+
+test("data-parallel shards split every global batch between ranks without overlap", async () => {
+  const ds = await open();
+  const idx = ds.items.map((_, i) => i);
+  const mk = (shard?: { rank: number; count: number }) => new Loader(ds, idx, { batchSize: 16, shuffle: true, seed: 42, epoch: 3, dropLast: true, shard });
+  const global = mk().plan();
+  const [r0, r1, r2] = [0, 1, 2].map((rank) => mk({ rank, count: 3 }).plan());
+  assert.equal(r0.length, global.length);
+  global.forEach((b, k) => assert.deepEqual([...r0[k], ...r1[k], ...r2[k]], b, `batch ${k}`));
+  assert.deepEqual(mk({ rank: 0, count: 1 }).plan(), global);
+});

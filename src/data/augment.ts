@@ -67,20 +67,26 @@ function gaussianBlur(f: Float32Array, w: number, h: number, sigma: number): voi
   let sum = 0;
   for (let i = -rad; i <= rad; i++) sum += k[i + rad] = Math.exp((-i * i) / (2 * sigma * sigma));
   for (let i = 0; i < k.length; i++) k[i] /= sum;
-  const clamp = (v: number, n: number) => (v < 0 ? 0 : v >= n ? n - 1 : v);
-  const tmp = new Float32Array(f.length);
-  for (let y = 0; y < h; y++)
+  // Each row/column is copied into an edge-padded line so the inner loop needs no bounds checks.
+  const kn = k.length;
+  const line = new Float32Array(Math.max(w, h) + 2 * rad);
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    for (let i = 0; i < w + 2 * rad; i++) line[i] = f[row + Math.min(w - 1, Math.max(0, i - rad))];
     for (let x = 0; x < w; x++) {
       let acc = 0;
-      for (let i = -rad; i <= rad; i++) acc += k[i + rad] * f[y * w + clamp(x + i, w)];
-      tmp[y * w + x] = acc;
+      for (let t = 0; t < kn; t++) acc += k[t] * line[x + t];
+      f[row + x] = acc;
     }
-  for (let y = 0; y < h; y++)
-    for (let x = 0; x < w; x++) {
+  }
+  for (let x = 0; x < w; x++) {
+    for (let i = 0; i < h + 2 * rad; i++) line[i] = f[Math.min(h - 1, Math.max(0, i - rad)) * w + x];
+    for (let y = 0; y < h; y++) {
       let acc = 0;
-      for (let i = -rad; i <= rad; i++) acc += k[i + rad] * tmp[clamp(y + i, h) * w + x];
+      for (let t = 0; t < kn; t++) acc += k[t] * line[y + t];
       f[y * w + x] = acc;
     }
+  }
 }
 
 /** Contrast (about each channel's mean), brightness, Gaussian noise; then clip to [0,1], the decoder's range. */
@@ -96,7 +102,18 @@ export function photometric(aug: AugmentConfig, s: number, x: Float32Array, offs
     mean /= n;
     for (let i = 0; i < n; i++) {
       let v = (x[o + i] - mean) * c + mean + b;
-      if (noise) v += aug.noise_std * noise.normal();
+      if (noise) {
+        // Box–Muller, both values of each pair used (pixels i and i+1).
+        const r = aug.noise_std * Math.sqrt(-2 * Math.log(1 - noise.next())), t = 2 * Math.PI * noise.next();
+        v += r * Math.cos(t);
+        if (i + 1 < n) {
+          const u = (x[o + i + 1] - mean) * c + mean + b + r * Math.sin(t);
+          x[o + i + 1] = u < 0 ? 0 : u > 1 ? 1 : u;
+        }
+        x[o + i] = v < 0 ? 0 : v > 1 ? 1 : v;
+        i++;
+        continue;
+      }
       x[o + i] = v < 0 ? 0 : v > 1 ? 1 : v;
     }
   }

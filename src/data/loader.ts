@@ -54,7 +54,9 @@ export class Loader implements AsyncIterable<Batch> {
 
   constructor(readonly dataset: Dataset, readonly indices: readonly number[], opts: LoaderOptions) {
     if (!(opts.batchSize >= 1)) throw new RangeError("batchSize must be at least 1");
-    this.o = { shuffle: false, seed: 0, epoch: 0, augment: false, workers: 0, prefetch: 4, dropLast: false, startBatch: 0, shard: { rank: 0, count: 1 }, ...opts };
+    // Options passed as undefined (e.g. `shard: opts.shard`) keep their defaults.
+    const given = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as LoaderOptions;
+    this.o = { shuffle: false, seed: 0, epoch: 0, augment: false, workers: 0, prefetch: 4, dropLast: false, startBatch: 0, shard: { rank: 0, count: 1 }, ...given };
   }
 
   /** The epoch's batches of dataset indices, before startBatch is applied. */
