@@ -217,6 +217,10 @@ zarrCase("float64 Zarr v3 chunk with +Inf", ZV05, /\+Inf at channel 1, y=0, x=3/
 
 // ---------------------------------------------------------------- zero-sized, folders, paths
 fileCase("TIFF written with width 0", "zero.tif", /zero-sized/, () => writeTiff([{ width: 0, height: 5, data: new Uint8Array(0) }]));
+fileCase("TIFF with an absurd width", "wide.tif", /a strip of 2147483647×5 pixels \(\d+ bytes\) is implausibly large/, () => writeTiff([{ width: 2 ** 31 - 1, height: 5, data: new Uint8Array(10) }]));
+fileCase("OME-XML with absurd plane counts", "planes.ome.tif", /make 999999999000 planes: implausibly many/, () => writeTiff([{ width: 2, height: 2, data: new Uint8Array(4),
+  description: '<?xml version="1.0"?><OME><Image ID="Image:0"><Pixels DimensionOrder="XYZCT" Type="uint8" SizeX="2" SizeY="2" SizeZ="999999999" SizeC="1000" SizeT="1"/></Image></OME>' }]));
+zarrCase(".zarray with gigantic chunks", ZBLOSC, /hold 10000000000 values each: implausibly large/, (r) => patchJson(zarray(r), (j) => { j.chunks = [1, 100000, 100000]; }));
 add("channel folder with mismatched sizes", /is 8×5 but Channel_0\.tif is 439×167/, (dir) => {
   const d = join(dir, "chans"); mkdirSync(d);
   writeFileSync(join(d, "Channel_0.tif"), bytes(CH(0)));

@@ -31,6 +31,9 @@ const OME_TYPES: Record<string, PixelDtype> = {
   float: "float32", double: "float64",
 };
 
+/** More planes than any real OME-TIFF holds; a bigger product means corrupt sizes (and would exhaust memory). */
+const MAX_PLANES = 1 << 24;
+
 export function isOmeXml(description: string): boolean {
   const head = description.slice(0, 4096);
   return head.includes("<OME") || head.includes(":OME");
@@ -115,6 +118,7 @@ export function parseOmeXml(xml: string, file: string, series = 0): OmeImage {
 /** Resolves TiffData elements into a (t, c, z) → {file, IFD} table; every plane must be covered. */
 function mapPlanes(pixels: XmlElement, T: number, C: number, Z: number, order: string, file: string): OmePlaneRef[][][] {
   const total = T * C * Z;
+  if (total > MAX_PLANES) throw new BadInputError(file, `OME-XML sizes T=${T} C=${C} Z=${Z} make ${total} planes: implausibly many (corrupt metadata?)`);
   // Rasterise (z, c, t) in DimensionOrder: the letter after "XY" varies fastest.
   const dimsFastFirst = order.slice(2).toLowerCase().split("") as ("z" | "c" | "t")[];
   const sizeOf = { t: T, c: C, z: Z };

@@ -155,6 +155,7 @@ async function readArrayMeta(dir: string): Promise<ArrayMeta> {
   if (!isIntList(chunks, 1) || (chunks as number[]).length !== (shape as number[]).length)
     bad(`chunks ${JSON.stringify(chunks)} must be ${(shape as number[]).length} positive integers (one per dimension of shape ${JSON.stringify(shape)})`);
   const elements = (chunks as number[]).reduce((a, b) => a * b, 1);
+  if (elements > 2 ** 28) bad(`chunks ${JSON.stringify(chunks)} hold ${elements} values each: implausibly large`);
   const blosc = outerCodec === "blosc" ? { expectedBytes: plainBytes ? elements * itemSize : undefined } : undefined;
   return { file, shape: shape as number[], chunks: chunks as number[], dtype: dtype!, narrowFrom64: narrow, chunkKey: chunkKey!, blosc };
 }

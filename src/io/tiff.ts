@@ -23,6 +23,7 @@ const TAG = {
 
 const MAX_IFDS = 1 << 20;
 const SYNC_READ_MAX = 4 << 20;
+const MAX_BLOCK_BYTES = 2 ** 31; // one decoded tile/strip; beyond this the header is corrupt or the file unusable
 const GEOTIFF_DECODED = new Set([5, 7, 32773, 34887, 50000]); // LZW, JPEG, PackBits, LERC, zstd
 const SUPPORTED_COMPRESSION = "none (1), LZW (5), JPEG (7), deflate (8, 32946), PackBits (32773), zstd (50000)";
 
@@ -108,6 +109,8 @@ export class TiffPage {
       this.offsets = toNumbers(f.get(TAG.StripOffsets));
       this.counts = toNumbers(f.get(TAG.StripByteCounts));
     }
+    const blockBytes = this.blockW * this.blockH * (this.planar === 1 ? this.samplesPerPixel : 1) * this.bytesPerSample;
+    if (blockBytes > MAX_BLOCK_BYTES) bad(`a ${this.tiled ? "tile" : "strip"} of ${this.blockW}×${this.blockH} pixels (${blockBytes} bytes) is implausibly large`);
     this.across = Math.ceil(this.width / this.blockW);
     this.down = Math.ceil(this.height / this.blockH);
     const blocks = this.across * this.down * (this.planar === 2 ? this.samplesPerPixel : 1);
