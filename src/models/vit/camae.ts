@@ -9,7 +9,7 @@ import { tokenInit } from "./init.ts";
 import { patchify, unpatchify, cropFromGrid } from "./patch.ts";
 import { positionsFor } from "./position.ts";
 import { MaskedAutoencoder, type MaeOptions, type TokenLayout } from "./mae.ts";
-import { DEFAULT_MAX_CHANNELS } from "./sizes.ts";
+import { DEFAULT_CAMAE_DECODER, DEFAULT_MAX_CHANNELS } from "./sizes.ts";
 
 export interface CaMaeOptions extends MaeOptions {
   /** Size of the channel-embedding table: channel ids run 0..maxChannels-1 (default 8). */
@@ -30,7 +30,7 @@ export class ChannelAgnosticMAE extends MaskedAutoencoder {
   readonly channelSubsets: boolean;
 
   constructor(o: CaMaeOptions) {
-    super(o, "camae", 1);
+    super({ ...o, decoder: { ...DEFAULT_CAMAE_DECODER, ...o.decoder } }, "camae", 1);
     this.maxChannels = o.maxChannels ?? DEFAULT_MAX_CHANNELS;
     if (o.inChannels > this.maxChannels)
       throw new ConfigError("data.channels", `${o.name} has ${this.maxChannels} channel embeddings but the data has ${o.inChannels} channels`);

@@ -9,7 +9,7 @@ export { Attention } from "./attention.ts";
 export { PatchEmbed, patchify, unpatchify, gridFor, type PatchGrid } from "./patch.ts";
 export { randomMasking, keptCount, type Masked } from "./masking.ts";
 export { sincos2d } from "./sincos.ts";
-export { VIT_SIZES, DEFAULT_PATCH, DEFAULT_DECODER, DEFAULT_MASK_RATIO, DEFAULT_MAX_CHANNELS, type VitSize, type TransformerShape } from "./sizes.ts";
+export { VIT_SIZES, DEFAULT_PATCH, DEFAULT_DECODER, DEFAULT_CAMAE_DECODER, DEFAULT_MASK_RATIO, DEFAULT_MAX_CHANNELS, type VitSize, type TransformerShape } from "./sizes.ts";
 export { registerVitModels, VIT_MODEL_NAMES, type VitExtraOptions } from "./register.ts";
 
 registerVitModels();

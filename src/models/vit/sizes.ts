@@ -17,6 +17,11 @@ export const VIT_SIZES: Record<VitSize, TransformerShape> = {
 export const DEFAULT_PATCH = 8;
 /** MAE's paper decoder is 8 × 512; with ≤ 100 patches per image 4 × 256 (8 heads of 32) reconstructs as well at a quarter of the cost. */
 export const DEFAULT_DECODER: TransformerShape = { width: 256, depth: 4, heads: 8 };
+/**
+ * The channel-agnostic decoder sees C× more tokens (every channel's patches), so it is lighter still: 128 × 2
+ * (4 heads) keeps it near a third of a ViT-tiny encoder's cost on 3-channel 40×40 crops.
+ */
+export const DEFAULT_CAMAE_DECODER: TransformerShape = { width: 128, depth: 2, heads: 4 };
 export const DEFAULT_MASK_RATIO = 0.75;
 /** Channel embeddings of the channel-agnostic MAE: inputs may have up to this many channels. */
 export const DEFAULT_MAX_CHANNELS = 8;

@@ -1,0 +1,36 @@
+// Our side of `npm run bench -- vit`, in its own process: the network and step of bench/vit_torch.py
+// (ViT-small MAE, 3×64×64, patch 8, decoder 256×4, mask 0.75, AdamW 1.5e-4 wd 0.05, batch 32), timed the same way.
+import { performance } from "node:perf_hooks";
+import { resourceUsage } from "node:process";
+import { rand, tidy, manualSeed, setThreads, Optimizer, engineInfo } from "../src/engine/index.ts";
+import { MaskedAutoencoder, VIT_SIZES, type VitSize } from "../src/models/vit/index.ts";
+import { median } from "./common.ts";
+
+const arg = (k: string, d: string) => {
+  const i = process.argv.indexOf(`--${k}`);
+  return i > 0 ? process.argv[i + 1] : d;
+};
+const size = Number(arg("size", "64")), batch = Number(arg("batch", "32"));
+const steps = Number(arg("steps", "10")), warmup = Number(arg("warmup", "3"));
+const vit = arg("vit", "small") as VitSize;
+setThreads(Number(arg("threads", "2")));
+manualSeed(0);
+
+const model = new MaskedAutoencoder({ name: `vit_${vit}_mae`, inChannels: 3, imageSize: [size, size], patchSize: 8, ...VIT_SIZES[vit] }).train();
+const opt = new Optimizer("adamw", model.parameters(), { lr: 1.5e-4, weightDecay: 0.05 });
+const x = rand([batch, 3, size, size]).keep();
+const times: number[] = [];
+let loss = 0;
+for (let i = 0; i < warmup + steps; i++) {
+  const t0 = performance.now();
+  tidy(() => {
+    opt.zeroGrad();
+    const out = model.forwardMasked(x);
+    out.loss.backward();
+    opt.step();
+    loss = out.loss.item();
+  });
+  if (i >= warmup) times.push(performance.now() - t0);
+}
+const med = median(times);
+console.log(JSON.stringify({ engine: "bioimage-embed", torch: engineInfo().torch, kind: "train", vit, hw: size, batch, median_ms: +med.toFixed(1), img_s: +((batch * 1000) / med).toFixed(1), loss, rss_mb: Math.round(resourceUsage().maxRSS / 1024) }));

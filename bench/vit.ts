@@ -1,0 +1,37 @@
+// ViT-small MAE training speed: ours (bench/vit-worker.ts) vs PyTorch (bench/vit_torch.py) on the same network
+// and step, alternating the two in one run (these machines are noisy) and taking medians over repeats.
+import { median, runJsonLines, writeResult, round } from "./common.ts";
+
+type Row = Record<string, unknown> & { img_s: number; median_ms: number; loss: number; rss_mb: number };
+
+export default async function vitBench(args: string[]): Promise<void> {
+  const get = (k: string, d: string) => args.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3) ?? d;
+  const quick = args.includes("--quick");
+  const repeats = Number(get("repeats", quick ? "1" : "3"));
+  const common = ["--size", get("size", "64"), "--batch", get("batch", "32"), "--steps", get("steps", quick ? "4" : "10"), "--warmup", get("warmup", quick ? "2" : "3"), "--threads", get("threads", "2"), "--vit", get("vit", "small")];
+  const ours = async () => (await runJsonLines(process.execPath, ["--import", "tsx", "bench/vit-worker.ts", ...common]))[0] as Row;
+  const torch = async () => (await runJsonLines("/usr/bin/python3", ["bench/vit_torch.py", ...common]))[0] as Row;
+
+  const runs: { ours: Row[]; torch: Row[] } = { ours: [], torch: [] };
+  for (let r = 0; r < repeats; r++) {
+    // alternate which goes first, so drift in the machine's load does not favour one side
+    if (r % 2 === 0) runs.torch.push(await torch()), runs.ours.push(await ours());
+    else runs.ours.push(await ours()), runs.torch.push(await torch());
+    console.error(`repeat ${r + 1}/${repeats}: ours ${runs.ours[r].img_s} img/s, torch ${runs.torch[r].img_s} img/s`);
+  }
+  const med = (rs: Row[], k: keyof Row) => median(rs.map((r) => Number(r[k])));
+  const o = med(runs.ours, "img_s"), t = med(runs.torch, "img_s");
+  const result = {
+    note: "ViT-small MAE training img/s (3x64x64, patch 8, decoder 256x4, mask 0.75, AdamW, batch 32, fp32, 2 threads); median over repeats of each side's median step",
+    config: Object.fromEntries(common.reduce<[string, string][]>((acc, v, i) => (i % 2 ? acc : [...acc, [v.slice(2), common[i + 1]]]), [])),
+    repeats,
+    ours: round(o, 2),
+    torch: round(t, 2),
+    ratio: round(o / t, 3),
+    per_repeat: { ours: runs.ours.map((r) => r.img_s), torch: runs.torch.map((r) => r.img_s) },
+    peak_rss_mb: { ours: med(runs.ours, "rss_mb"), torch: med(runs.torch, "rss_mb") },
+  };
+  const file = await writeResult("vit", result);
+  console.log(JSON.stringify(result, null, 2));
+  console.log(`wrote ${file}`);
+}
