@@ -193,7 +193,7 @@ async function gallery(ev: EvalReport, proj: { header: string[]; rows: string[][
 const CSS = `body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1200px}h1{font-size:22px}h2{font-size:17px;margin:24px 0 8px;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;margin:6px 12px 6px 0}th,td{border:1px solid #ddd;padding:3px 8px;text-align:right}th{background:#f5f5f5}td:first-child,th:first-child{text-align:left}
 table.facts th{text-align:left;width:140px}table.facts td{text-align:left}.row{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}.note{color:#666;font-size:12px}
-pre{background:#f7f7f7;padding:10px;overflow:auto;max-height:420px;font-size:12px}figure{display:inline-block;margin:4px 12px 4px 0}img.recon{max-width:100%;image-rendering:pixelated;border:1px solid #ccc}
+pre{background:#f7f7f7;padding:10px;overflow:auto;max-height:420px;font-size:12px}figure{display:inline-block;margin:4px 12px 4px 0}img.recon{max-width:100%;min-width:256px;image-rendering:pixelated;border:1px solid #ccc}
 .nnrow{display:flex;gap:6px;margin:6px 0}.cell{display:flex;flex-direction:column;align-items:center;width:84px;font-size:11px;padding:3px;border:2px solid transparent}
 .cell img{width:64px;height:64px;object-fit:contain;image-rendering:pixelated;background:#000}.cell.query{border-color:#333;margin-right:10px}.cell.same{border-color:#2ca02c}.cell.other{border-color:#d62728}
 .cell small{color:#777;word-break:break-all;text-align:center}.noimg{width:64px;height:64px;background:#eee;color:#999;display:flex;align-items:center;justify-content:center}footer{margin-top:30px;color:#999;font-size:11px}`;
