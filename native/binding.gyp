@@ -1,11 +1,12 @@
 {
   "variables": {
-    "libtorch%": "<!(node -p \"process.env.LIBTORCH || ''\")"
+    "libtorch%": "<!(node -p \"process.env.LIBTORCH || ''\")",
+    "gloo%": "<!(node -p \"process.env.BIE_NO_GLOO ? 0 : +require('fs').existsSync((process.env.LIBTORCH || '/usr') + '/include/gloo/algorithm.h')\")"
   },
   "targets": [
     {
       "target_name": "bie_engine",
-      "sources": ["src/addon.cc", "src/ops.cc", "src/optim.cc"],
+      "sources": ["src/addon.cc", "src/ops.cc", "src/optim.cc", "src/dist.cc"],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"
       ],
@@ -14,6 +15,12 @@
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc": ["-std=c++17", "-O2", "-fexceptions", "-frtti", "-Wno-unused-parameter", "-Wno-deprecated-declarations"],
       "conditions": [
+        ["gloo==1", {
+          "defines": ["USE_C10D_GLOO"]
+        }],
+        ["gloo==1 and libtorch==''", {
+          "libraries": ["-lgloo"]
+        }],
         ["libtorch==''", {
           "include_dirs": ["/usr/include/torch/csrc/api/include"],
           "libraries": ["-ltorch", "-ltorch_cpu", "-lc10"]

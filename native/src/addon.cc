@@ -4,6 +4,7 @@
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   bie::initOps(env, exports);
   bie::initOptim(env, exports);
+  bie::initDist(env, exports);
   return exports;
 }
 
