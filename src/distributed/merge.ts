@@ -46,8 +46,8 @@ export async function shardMarkers(out: string, count: number): Promise<ShardDon
       else unfinished.push(i);
     }
   }
-  const problems = [missing.length ? `missing shards ${list(missing)}` : "", unfinished.length ? `unfinished shards ${list(unfinished)} (no DONE.json)` : ""].filter(Boolean);
-  if (problems.length) throw new BieError("SHARDS_INCOMPLETE", `${out}: ${problems.join("; ")} of ${count}; run them (bie embed RUN shard=i/${count} out=${out}) and merge again`);
+  const problems = [missing.length ? `missing: ${list(missing)}` : "", unfinished.length ? `unfinished (no DONE.json): ${list(unfinished)}` : ""].filter(Boolean);
+  if (problems.length) throw new BieError("SHARDS_INCOMPLETE", `${out}: of ${count} shards, ${problems.join("; ")}; run them (bie embed RUN shard=i/${count} out=${out}) and merge again`);
   const ref = markers.find((m) => m.rows > 0) ?? markers[0];
   for (const m of markers) {
     if (m.source !== ref.source) throw new BieError("SHARD_MISMATCH", `${out}: shard ${m.shard} was made from another checkpoint or data settings than shard ${ref.shard}`);

@@ -53,6 +53,11 @@ export class Sandbox {
     return this.ready;
   }
 
+  /** Start the child if needed; its pid. */
+  async started(): Promise<number> {
+    return (await this.start()).pid!;
+  }
+
   async run(data: JobData, threads: number | undefined, onProgress: (done: number, total: number) => void, onLog: (line: string) => void): Promise<JobOutcome> {
     const child = await this.start();
     const id = ++this.seq;

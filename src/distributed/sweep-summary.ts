@@ -6,6 +6,7 @@ import { writeFileAtomic } from "../io/atomic.ts";
 import type { SweepPlan } from "./sweep-spec.ts";
 import { readTrialStates, type TrialState } from "./sweep-state.ts";
 import { pendingWork } from "./sweep-work.ts";
+import { withLockWaiting } from "./trial-lock.ts";
 
 export interface TrialRow {
   trial: number;
@@ -28,7 +29,12 @@ export interface SweepSummary {
   trials: TrialRow[];
 }
 
-export async function summarizeSweep(plan: SweepPlan): Promise<SweepSummary> {
+/** Rebuild the summary; serialised by a lock so the last writer has read every result written before it. */
+export function summarizeSweep(plan: SweepPlan): Promise<SweepSummary> {
+  return withLockWaiting(join(plan.dir, "summary.lock"), () => writeSummary(plan));
+}
+
+async function writeSummary(plan: SweepPlan): Promise<SweepSummary> {
   const states = await readTrialStates(plan);
   const trials: TrialRow[] = states.map((s) => ({
     trial: s.trial,
@@ -79,10 +85,12 @@ function curvesSvg(plan: SweepPlan, states: TrialState[]): string {
   const lines = states
     .filter((s) => s.curve.length)
     .map((s) => {
-      const d = s.curve.filter((c) => Number.isFinite(c.loss)).map((c) => `${x(c.epoch).toFixed(1)},${y(c.loss).toFixed(1)}`).join(" ");
+      const finite = s.curve.filter((c) => Number.isFinite(c.loss));
+      const d = finite.map((c) => `${x(c.epoch).toFixed(1)},${y(c.loss).toFixed(1)}`).join(" ");
+      const dots = finite.map((c) => `<circle cx="${x(c.epoch).toFixed(1)}" cy="${y(c.loss).toFixed(1)}" r="2.5" fill="${colour(s.trial)}"/>`).join("");
       const last = s.curve.at(-1)!;
       const label = Number.isFinite(last.loss) ? `<text x="${(x(last.epoch) + 4).toFixed(1)}" y="${(y(last.loss) + 4).toFixed(1)}" font-size="10" fill="${colour(s.trial)}">${s.trial}</text>` : "";
-      return `<polyline fill="none" stroke="${colour(s.trial)}" stroke-width="1.5" points="${d}"/>${label}`;
+      return `<polyline fill="none" stroke="${colour(s.trial)}" stroke-width="1.5" points="${d}"/>${dots}${label}`;
     });
   const rungs = plan.asha ? plan.rungs.map((b) => `<line x1="${x(b)}" x2="${x(b)}" y1="${T}" y2="${H - B}" stroke="#ccc" stroke-dasharray="3,3"/>`) : [];
   const fmt = (v: number) => (Math.abs(v) < 1e-2 || Math.abs(v) >= 1e3 ? v.toExponential(2) : v.toPrecision(3));

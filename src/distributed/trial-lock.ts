@@ -1,6 +1,6 @@
-// One process at a time per trial folder. A queue can hand the same trial to two workers (a lock that expired while
-// Redis was away, a stalled check racing a slow worker); two trainers appending to one metrics.jsonl would corrupt
-// it. The lock is a file created with O_EXCL holding host and pid; a holder that died is detected by pid on the
+// One process at a time per trial folder (and per sweep summary). A queue can hand the same trial to two workers
+// (a lock that expired while Redis was away, a stalled check racing a slow worker); two trainers appending to one
+// metrics.jsonl would corrupt it. The lock is a file created with O_EXCL holding host and pid; a holder that died is detected by pid on the
 // same host and by a stale heartbeat (mtime) from another host.
 import { open, readFile, stat, unlink, utimes } from "node:fs/promises";
 import { hostname } from "node:os";
@@ -60,5 +60,18 @@ export async function withTrialLock<T>(file: string, fn: () => Promise<T>): Prom
     clearInterval(beat);
     const still = (JSON.parse(await readFile(file, "utf8").catch(() => "{}")) as Partial<Holder>) ?? {};
     if (still.host === me.host && still.pid === me.pid) await unlink(file).catch(() => {});
+  }
+}
+
+/** The same lock, waiting (bounded) for a live holder instead of failing: for short critical sections. */
+export async function withLockWaiting<T>(file: string, fn: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await withTrialLock(file, fn);
+    } catch (e) {
+      if (!(e instanceof TrialBusyError) || Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 }

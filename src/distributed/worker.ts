@@ -42,6 +42,7 @@ export async function runWorker(o: WorkerOptions): Promise<{ completed: number; 
     running++;
     let lastProgress = 0;
     try {
+      log(`worker ${me}: started ${job.id} (${job.name}, attempt ${job.attemptsMade + 1}) in sandbox pid ${await box.started()}`);
       const out = await box.run(
         job.data,
         o.threads,
@@ -79,12 +80,13 @@ export async function runWorker(o: WorkerOptions): Promise<{ completed: number; 
     maxStalledCount: 10,
   });
   let lastError = "";
-  worker.on("error", (e) => {
+  const onError = (e: Error) => {
     if (e.message !== lastError) log(`worker ${me}: ${e.message}`); // once per distinct error while Redis is away
     lastError = e.message;
-  });
+  };
+  worker.on("error", onError);
+  queue.on("error", onError);
   worker.on("ready", () => (lastError = ""));
-  worker.on("active", (job) => log(`worker ${me}: started ${job.id} (${job.name}, attempt ${job.attemptsMade + 1})`));
   worker.on("completed", (job) => {
     completed++;
     log(`worker ${me}: completed ${job.id}`);
