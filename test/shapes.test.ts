@@ -415,20 +415,24 @@ test("feature table: CSV with id, regionprops, EFD and label columns; bad labels
 test("batch pipeline: worker threads give the same matrices as this thread; bad files are named", async () => {
   const paths = FIXTURE.masks.map((m) => join(DATA, m.file));
   const here = await masksToDistanceMatrices(paths, { n: 64, workers: 0 });
-  const there = await masksToDistanceMatrices(paths, { n: 64, workers: 2 });
-  assert.equal(there.length, paths.length);
-  for (let i = 0; i < paths.length; i++) assert.deepEqual(there[i], here[i], paths[i]);
+  // mainThread: false makes the two workers do every batch; the default mixes this thread and workers.
+  for (const opts of [{ workers: 2, mainThread: false }, { workers: 1 }]) {
+    const there = await masksToDistanceMatrices(paths, { n: 64, ...opts });
+    assert.equal(there.length, paths.length);
+    for (let i = 0; i < paths.length; i++) assert.deepEqual(there[i], here[i], paths[i]);
+  }
   assert.deepEqual(here[0], maskToDistanceMatrix(await mask(FIXTURE.masks[0].file), { n: 64 }));
 
   const dir = await mkdtemp(join(tmpdir(), "bie-shapes-"));
   try {
     const bad = join(dir, "broken.png");
     await writeFile(bad, Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]));
-    // With one worker, two paths are split one each: the bad file is read by the worker, then by this thread.
-    for (const [workers, list] of [[0, [paths[0], bad]], [1, [bad, paths[0]]], [1, [paths[0], bad]]] as const)
-      await assert.rejects(masksToDistanceMatrices([...list], { workers }), (e: unknown) => e instanceof BadInputError && e.file === bad);
-    await assert.rejects(masksToDistanceMatrices([join(dir, "missing.png")], { workers: 1 }), (e: unknown) =>
+    // The error comes back as the same tagged error from this thread and from a worker.
+    for (const opts of [{ workers: 0 }, { workers: 1, mainThread: false }, { workers: 1 }])
+      await assert.rejects(masksToDistanceMatrices([paths[0], bad], opts), (e: unknown) => e instanceof BadInputError && e.file === bad);
+    await assert.rejects(masksToDistanceMatrices([join(dir, "missing.png")], { workers: 1, mainThread: false }), (e: unknown) =>
       e instanceof BadInputError && /missing\.png/.test(e.message));
+    await assert.rejects(masksToDistanceMatrices(paths, { workers: 0, mainThread: false }), (e: unknown) => e instanceof ConfigError && e.field === "workers");
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

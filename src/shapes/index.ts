@@ -29,3 +29,4 @@ export {
 export {
   masksToDistanceMatrices, maskToDistanceMatrix, checkDistanceOptions, type DistanceOptions, type BatchOptions,
 } from "./pipeline.ts";
+export { closeShapeWorkers } from "./worker-pool.ts";
