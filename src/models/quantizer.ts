@@ -33,16 +33,18 @@ export class VectorQuantizerEMA extends Module {
 
   /** z: [N, codeDim]. With update (default: in training mode) also moves the codebook (EMA). */
   forward(z: Tensor, update = this.training): Quantized {
+    // Distances and EMA sums in float64: bf16 autocast leaves float64 alone, so code choice stays exact.
     const { indices, onehot } = noGrad(() => {
-      const e = this.embedding;
-      const d = z.square().sum(1, true).add(e.square().sum(1)).sub(z.mm(e.T), 2);
+      const z64 = z.to("float64");
+      const e = this.embedding.to("float64");
+      const d = z64.square().sum(1, true).add(e.square().sum(1)).sub(z64.mm(e.T), 2);
       const indices = d.argmin(1);
-      return { indices, onehot: op<Tensor>("one_hot", indices, this.codebookSize).to("float32") };
+      return { indices, onehot: op<Tensor>("one_hot", indices, this.codebookSize).to("float64") };
     });
     const q = this.embedding.indexSelect(0, indices); // codes before this step's update
     const commitment = F.mseLoss(z, q);
     const stats = noGrad(() => {
-      const p = onehot.mean(0);
+      const p = onehot.mean(0).to("float32");
       return { codebookLoss: commitment.detach(), perplexity: p.mul(p.add(1e-10).log()).sum().neg().exp() };
     });
     if (update) this.update(z, onehot);
@@ -53,11 +55,11 @@ export class VectorQuantizerEMA extends Module {
   private update(z: Tensor, onehot: Tensor): void {
     noGrad(() => {
       const a = 1 - this.decay;
-      this.emaClusterSize.mulInPlace(this.decay).addInPlace(onehot.sum(0), a);
+      this.emaClusterSize.mulInPlace(this.decay).addInPlace(onehot.sum(0).to("float32"), a);
       const n = this.emaClusterSize.sum().item();
       const k = this.codebookSize;
       this.emaClusterSize.copyFrom(this.emaClusterSize.add(this.eps).mul(n / (n + k * this.eps)));
-      this.emaW.mulInPlace(this.decay).addInPlace(onehot.T.mm(z.detach()), a);
+      this.emaW.mulInPlace(this.decay).addInPlace(onehot.T.mm(z.detach().to("float64")).to("float32"), a);
       this.embedding.copyFrom(this.emaW.div(this.emaClusterSize.unsqueeze(1)));
     });
   }

@@ -15,7 +15,8 @@ export class ResNetVAE extends ResNetAutoencoder {
   }
   /** [mu, logvar], each [B, latentDim]. */
   encodeGaussian(x: Tensor): [Tensor, Tensor] {
-    const h = this.encodeHead(x);
+    let h = this.encodeHead(x);
+    if (h.dtype !== "float32") h = h.to("float32"); // under bf16 autocast: keep the KL and sampling in fp32
     const d = this.spec.latentDim;
     return [h.narrow(1, 0, d), h.narrow(1, d, d).clamp(...LOGVAR_RANGE)];
   }
