@@ -80,9 +80,17 @@ export class ProcessGroup {
     if (tensors.length) wrapErrors(() => dist().allReduce(this.handle, handles(tensors), opts));
   }
 
-  /** Average parameter gradients over ranks in buckets; returns how many parameters had one. */
-  allReduceGrads(params: Tensor[], opts: CollectiveOptions = {}): number {
-    return wrapErrors(() => dist().allReduceGrads(this.handle, handles(params), opts)) as number;
+  /** Average parameter gradients over ranks in buckets, after backward (see gradSync for the overlapped way). */
+  allReduceGrads(params: Tensor[], opts: CollectiveOptions = {}): void {
+    wrapErrors(() => dist().allReduceGrads(this.handle, handles(params), opts));
+  }
+
+  /**
+   * Gradient averaging overlapped with backward: hooks on the parameters launch each bucket's all-reduce as soon
+   * as backward has produced all its gradients. Call arm() before backward and finish() after it.
+   */
+  gradSync(params: Tensor[], opts: CollectiveOptions = {}): GradSync {
+    return new GradSync(wrapErrors(() => dist().gradSync(this.handle, handles(params), opts)));
   }
 
   /** Copy root's values into every rank's tensors, in place. */
@@ -118,11 +126,37 @@ export class ProcessGroup {
   }
 }
 
+export class GradSync {
+  #h: unknown;
+  constructor(h: unknown) {
+    this.#h = h;
+  }
+  arm(): void {
+    wrapErrors(() => dist().gradSyncArm(this.#h));
+  }
+  /**
+   * Wait for the buckets; every gradient then holds its average over ranks. Returns how many buckets were
+   * launched during backward (the rest, with unused parameters, went after it).
+   */
+  finish(): number {
+    return wrapErrors(() => dist().gradSyncFinish(this.#h)) as number;
+  }
+  /** Remove the hooks (the parameters then train without it). */
+  dispose(): void {
+    if (this.#h !== null) dist().gradSyncDispose(this.#h);
+    this.#h = null;
+  }
+}
+
+const PEER_LOST = /closed by peer|reset by peer|timed out|broken pipe|connection refused/i;
+
 function wrapErrors<T>(fn: () => T): T {
   try {
     return fn();
   } catch (e) {
     if (e instanceof EngineError) throw e;
-    throw new DistributedError(`distributed: ${(e as Error).message.replace(/^dist\.\w+: /, "")}`, { cause: e });
+    const msg = (e as Error).message.replace(/^dist\.\w+: /, "");
+    const hint = PEER_LOST.test(msg) ? "; another rank has died or stopped answering" : "";
+    throw new DistributedError(`distributed: ${msg}${hint}`, { cause: e });
   }
 }

@@ -15,6 +15,11 @@ import { writeReconGrid } from "./recon-grid.ts";
 import { sourceForConfig, type BatchSource } from "./source.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { matrixPenalties } from "./matrix-penalties.ts";
+import { hash32 } from "../data/index.ts";
+import { ddpSettings, perRankBatch, type DdpSettings } from "../distributed/ddp-settings.ts";
+import { DataParallel } from "../distributed/ddp.ts";
+import { launchLocalRanks, freePortOr } from "../distributed/ddp-launch.ts";
+import { syncBatchNorm } from "../distributed/ddp-syncbn.ts";
 
 /** The model's own loss, plus the distance-matrix validity penalties for task=shapes. */
 export function lossWithTask(cfg: Config, model: EmbeddingModel, x: Tensor): { total: Tensor; terms: Record<string, Tensor>; recon: Tensor } {
@@ -70,8 +75,9 @@ export function batchTensor(x: Float32Array, shape: number[], cfg: Config): Tens
   return cfg.engine.memory_format === "channels_last" && shape.length === 4 ? t.contiguous("channels_last") : t;
 }
 
-export function configureEngine(cfg: Config): void {
-  setThreads(cfg.engine.threads > 0 ? cfg.engine.threads : availableParallelism());
+/** threads: a data-parallel rank's share of the machine (set by the local launcher). */
+export function configureEngine(cfg: Config, threads?: number): void {
+  setThreads(threads ?? (cfg.engine.threads > 0 ? cfg.engine.threads : availableParallelism()));
 }
 
 export async function trainFromConfig(cfgIn: Config, opts: TrainOptions = {}): Promise<TrainResult> {
@@ -79,24 +85,43 @@ export async function trainFromConfig(cfgIn: Config, opts: TrainOptions = {}): P
   const log = opts.onLog ?? (() => {});
   const resuming = !!opts.resume;
   const cfg = resuming ? await resolveConfig({ file: resolve(opts.resume!, "config.yaml"), overrides: [] }) : cfgIn;
-  const run = resuming ? new RunFolder(resolve(opts.resume!)) : RunFolder.forConfig(cfg);
-  if (!resuming && existsSync(run.path("run.json")))
-    throw new BieError("RUN_EXISTS", `run folder ${run.dir} already holds a run; choose another name=... or resume it with --resume ${run.dir}`);
-
-  configureEngine(cfg);
-  manualSeed(cfg.seed);
-  const src = await sourceForConfig(cfg);
+  const dist = ddpSettings(cfg.distributed);
+  if (dist.mode === "launch") return launchRanks(cfg, opts, dist);
+  if (dist.mode === "rank") perRankBatch(cfg.batch_size, dist.worldSize);
+  const ddp = dist.mode === "rank" ? DataParallel.join(dist) : null;
+  const main = !ddp || ddp.isMain;
+  const dir = resuming ? resolve(opts.resume!) : RunFolder.forConfig(cfg).dir;
+  // Only rank 0 writes the run folder; the other ranks read it (to resume) and report nothing.
+  const run = main ? new RunFolder(dir) : new ReadOnlyRunFolder(dir);
+  const quiet = main ? opts : { resume: opts.resume };
   try {
-    return await trainLoop(cfg, run, src, resuming, opts, log, t0);
-  } finally {
-    await src.close();
+    if (main && !resuming && existsSync(run.path("run.json")))
+      throw new BieError("RUN_EXISTS", `run folder ${run.dir} already holds a run; choose another name=... or resume it with --resume ${run.dir}`);
+    configureEngine(cfg, dist.threads);
+    manualSeed(cfg.seed);
+    const src = await sourceForConfig(cfg);
+    try {
+      const result = await trainLoop(cfg, run, src, resuming, quiet, main ? log : () => {}, t0, ddp);
+      ddp?.close();
+      return result;
+    } finally {
+      await src.close();
+    }
+  } catch (e) {
+    ddp?.pg.destroy();
+    throw e;
   }
 }
 
-async function trainLoop(cfg: Config, run: RunFolder, src: BatchSource, resuming: boolean, opts: TrainOptions, log: (l: string) => void, t0: number): Promise<TrainResult> {
+async function trainLoop(cfg: Config, run: RunFolder, src: BatchSource, resuming: boolean, opts: TrainOptions, log: (l: string) => void, t0: number, ddp: DataParallel | null): Promise<TrainResult> {
   if (src.split.train.length === 0) throw new BieError("NO_DATA", `no training items in ${cfg.data.path ?? cfg.data.manifest}`);
+  if (ddp && src.split.train.length < ddp.worldSize)
+    throw new BieError("NO_DATA", `${src.split.train.length} training items cannot be shared by ${ddp.worldSize} ranks`);
+  const main = !ddp || ddp.isMain;
+  const shard = ddp ? { rank: ddp.rank, count: ddp.worldSize } : undefined;
   const model = modelForConfig(cfg, src);
   if (cfg.engine.memory_format === "channels_last") model.toMemoryFormat("channels_last");
+  if (ddp && cfg.distributed.sync_bn) syncBatchNorm(model, ddp.pg);
   const optim = new Optimizer(cfg.optim.name, model.parameters(), {
     lr: cfg.optim.lr,
     weightDecay: cfg.optim.weight_decay,
@@ -123,6 +148,10 @@ async function trainLoop(cfg: Config, run: RunFolder, src: BatchSource, resuming
     await run.truncateMetricsAfter(pos.step);
   } else {
     await run.init(cfg);
+  }
+  if (ddp) {
+    ddp.agree(pos.step, "the step to resume from");
+    ddp.broadcastModel(model); // one set of weights, whatever each rank initialised or loaded
   }
   const info: RunInfo = {
     name: cfg.name,
@@ -151,7 +180,9 @@ async function trainLoop(cfg: Config, run: RunFolder, src: BatchSource, resuming
   try {
     for (let epoch = pos.epoch; epoch < cfg.epochs; epoch++) {
       model.train();
-      const loader = src.loader("train", { epoch });
+      // Ranks draw different noise (VAE sampling, dropout), reproducibly per epoch.
+      if (ddp) manualSeed(hash32(cfg.seed, epoch, ddp.rank, 0xdd9));
+      const loader = src.loader("train", { epoch, shard });
       const tEpoch = performance.now();
       let seen = 0;
       let b = 0;
@@ -161,23 +192,27 @@ async function trainLoop(cfg: Config, run: RunFolder, src: BatchSource, resuming
       for await (const batch of loader) {
         const lr = learningRateAt(pos.step, schedule);
         optim.lr = lr;
+        ddp?.broadcastBuffers(model);
         const terms = tidy(() => {
           const x = batchTensor(batch.x, batch.shape, cfg);
           const out = autocast(bf16, () => lossWithTask(cfg, model, x));
-          const total = NAN_FAILPOINT === pos.step + 1 ? NaN : out.total.item();
+          const vals: Record<string, number> = { loss: NAN_FAILPOINT === pos.step + 1 ? NaN : out.total.item() };
+          for (const [k, t] of Object.entries(out.terms)) vals[k] = t.item();
+          // Data-parallel: means over the global batch, so every rank logs and decides on the same numbers.
+          const g = ddp ? ddp.globalMeans(vals, batch.shape[0], batch.batch) : { values: vals, weight: 1 };
+          const total = g.values.loss;
           if (!Number.isFinite(total))
             throw new EngineError(`loss became ${total} at epoch ${epoch + 1}, step ${pos.step + 1} (lr ${lr.toExponential(2)}); stopped. The last good checkpoint is kept in ${run.path("checkpoints")}. Try a lower optim.lr or optim.grad_clip.`);
           optim.zeroGrad();
-          out.total.backward();
+          if (ddp) ddp.backward(out.total, optim.params, g.weight);
+          else out.total.backward();
           if (cfg.optim.grad_clip != null) clipGradNorm(optim.params, cfg.optim.grad_clip);
           optim.step();
-          const vals: Record<string, number> = { loss: total };
-          for (const [k, t] of Object.entries(out.terms)) vals[k] = t.item();
-          return vals;
+          return g.values;
         });
         pos.step++;
         b++;
-        seen += batch.indices.length;
+        seen += batch.indices.length * (ddp?.worldSize ?? 1);
         count++;
         epochLoss += terms.loss;
         for (const [k, v] of Object.entries(terms)) sums[k] = (sums[k] ?? 0) + v;
@@ -194,7 +229,7 @@ async function trainLoop(cfg: Config, run: RunFolder, src: BatchSource, resuming
       const epochS = (performance.now() - tEpoch) / 1000;
       const dataWait = loader.stats.waitMs / 1000 / epochS;
 
-      const val = await validate(cfg, model, src, run, epoch);
+      const val = await validate(cfg, model, src, run, epoch, ddp);
       const improved = val.loss !== null && (pos.bestVal === null || val.loss < pos.bestVal - cfg.early_stopping.min_delta);
       if (improved) {
         pos.bestVal = val.loss;
@@ -212,21 +247,21 @@ async function trainLoop(cfg: Config, run: RunFolder, src: BatchSource, resuming
       });
       pos.epoch = epoch + 1;
       pos.wallTimeS = wallBase + (performance.now() - t0) / 1000;
-      if (improved) await saveCheckpoint(run.path("checkpoints", "best.safetensors"), model, optim, pos);
-      if (pos.epoch % cfg.checkpoint_every === 0 || pos.epoch === cfg.epochs) await saveCheckpoint(run.path("checkpoints", "last.safetensors"), model, optim, pos);
+      if (improved && main) await saveCheckpoint(run.path("checkpoints", "best.safetensors"), model, optim, pos);
+      if ((pos.epoch % cfg.checkpoint_every === 0 || pos.epoch === cfg.epochs) && main) await saveCheckpoint(run.path("checkpoints", "last.safetensors"), model, optim, pos);
       info.epochs_done = pos.epoch;
       info.best_val_loss = pos.bestVal;
       info.wall_time_s = pos.wallTimeS;
       await run.writeInfo(info);
       log(`epoch ${epoch + 1}/${cfg.epochs}: train ${(epochLoss / Math.max(1, b)).toFixed(5)} val ${val.loss?.toFixed(5) ?? "n/a"}  ${Math.round(seen / epochS)} img/s, data wait ${(dataWait * 100).toFixed(1)}%`);
       if (cfg.early_stopping.patience > 0 && pos.badEpochs >= cfg.early_stopping.patience) {
-        await saveCheckpoint(run.path("checkpoints", "last.safetensors"), model, optim, pos);
-        await writeSkipped(run, src);
+        if (main) await saveCheckpoint(run.path("checkpoints", "last.safetensors"), model, optim, pos);
+        if (main) await writeSkipped(run, src);
         await finish("stopped_early", `no val-loss improvement for ${pos.badEpochs} epochs`);
         return { runDir: run.dir, info };
       }
     }
-    await writeSkipped(run, src);
+    if (main) await writeSkipped(run, src);
     await finish("finished");
     return { runDir: run.dir, info };
   } catch (e) {
@@ -238,15 +273,15 @@ async function trainLoop(cfg: Config, run: RunFolder, src: BatchSource, resuming
   }
 }
 
-async function validate(cfg: Config, model: EmbeddingModel, src: BatchSource, run: RunFolder, epoch: number): Promise<{ loss: number | null; terms: Record<string, number> }> {
+async function validate(cfg: Config, model: EmbeddingModel, src: BatchSource, run: RunFolder, epoch: number, ddp: DataParallel | null): Promise<{ loss: number | null; terms: Record<string, number> }> {
   const part = src.split.val.length ? "val" : "train";
   model.eval();
   const sums: Record<string, number> = {};
   let n = 0;
   let first = true;
-  const wantRecon = (epoch + 1) % cfg.recon_every === 0 || epoch + 1 === cfg.epochs;
+  const wantRecon = ((epoch + 1) % cfg.recon_every === 0 || epoch + 1 === cfg.epochs) && (!ddp || ddp.isMain);
   const bf16 = cfg.engine.precision === "bf16";
-  for await (const batch of src.loader(part, { epoch })) {
+  for await (const batch of src.loader(part, { epoch, shard: ddp ? { rank: ddp.rank, count: ddp.worldSize } : undefined })) {
     const rows = batch.shape[0];
     const out = noGrad(() =>
       tidy(() => {
@@ -264,12 +299,48 @@ async function validate(cfg: Config, model: EmbeddingModel, src: BatchSource, ru
     first = false;
   }
   model.train();
+  if (ddp) {
+    // Each rank validated its slices: sum over ranks so all take the same early-stopping decision.
+    const all = ddp.sumOverRanks({ ...sums, "#rows": n });
+    n = all["#rows"];
+    for (const k of Object.keys(sums)) sums[k] = all[k];
+  }
   if (n === 0) return { loss: null, terms: {} };
   const terms = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / n]));
   const loss = terms.loss;
   delete terms.loss;
   const prefixed = Object.fromEntries(Object.entries(terms).map(([k, v]) => [k, round(v, 6)]));
   return { loss, terms: prefixed };
+}
+
+/** What ranks other than 0 see of the run folder: they read it (to resume) and never write to it. */
+class ReadOnlyRunFolder extends RunFolder {
+  override async init(): Promise<void> {}
+  override async writeInfo(): Promise<void> {}
+  override async appendMetrics(): Promise<void> {}
+  override async truncateMetricsAfter(): Promise<void> {}
+}
+
+/** distributed.procs=N: start N local ranks running this same function and wait for them. */
+async function launchRanks(cfg: Config, opts: TrainOptions, s: DdpSettings): Promise<TrainResult> {
+  const dir = opts.resume ? resolve(opts.resume) : RunFolder.forConfig(cfg).dir;
+  const total = cfg.engine.threads > 0 ? cfg.engine.threads : availableParallelism();
+  const threadsPerRank = Math.max(1, Math.floor(total / s.worldSize));
+  const port = await freePortOr(s.host, s.port);
+  opts.onLog?.(`starting ${s.worldSize} local ranks × ${threadsPerRank} thread${threadsPerRank > 1 ? "s" : ""} (global batch ${cfg.batch_size}, ${cfg.batch_size / s.worldSize} per rank)`);
+  const callbacks = { onProgress: (p: Progress) => opts.onProgress?.(p), onLog: (l: string) => opts.onLog?.(l) };
+  try {
+    const args = [cfg, { resume: opts.resume }];
+    return (await launchLocalRanks({ procs: s.worldSize, host: s.host, port, threadsPerRank, module: import.meta.url, fn: "trainFromConfig", args, callbacks })) as TrainResult;
+  } catch (e) {
+    const run = new RunFolder(dir);
+    const info = await run.readInfo().catch(() => null);
+    if (!info) throw e;
+    // Rank 0 may have been the one killed: then nobody marked the run as failed.
+    if (info.status === "running") await run.writeInfo({ ...info, status: "failed", message: (e as Error).message }).catch(() => {});
+    (e as Error).message += `. Restart the whole group from the last checkpoint with: bie train --resume ${dir}`;
+    throw e;
+  }
 }
 
 async function writeSkipped(run: RunFolder, src: BatchSource): Promise<void> {
