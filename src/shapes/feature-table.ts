@@ -5,7 +5,7 @@
 // i.e. the id column first, then REGIONPROPS_COLUMNS, then efdColumns(order), then every label_* column of
 // labels.csv copied as text (empty = unlabelled). Same column names as the anchors' bbbc010_features.csv.
 import { readFile, readdir } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { BadInputError, ConfigError } from "../errors.ts";
 import { readMask } from "./mask-io.ts";
@@ -81,7 +81,7 @@ export async function writeFeatureTable(t: Pick<FeatureTable, "columns" | "rows"
 async function featureRows(dataDir: string, ids: string[], efdOrder: number): Promise<{ rows: number[][]; multi: string[] }> {
   const rows: number[][] = [], multi: string[] = [];
   for (const id of ids) {
-    const path = join(dataDir, id);
+    const path = resolve(dataDir, id); // ids may also be absolute paths
     const f = classicalFeatures(await readMask(path), { source: path, efdOrder });
     if (f.components > 1) multi.push(id);
     rows.push([...REGIONPROPS_COLUMNS.map((k) => f.regionprops[k]), ...f.efd]);
