@@ -69,7 +69,13 @@ export function umap2d(X: Matrix, d: number, opts: UmapOptions = {}): UmapResult
     nEpochs: opts.nEpochs ?? (fitIdx.length > 5000 ? 200 : 500),
     random: () => rng.random(),
   });
-  const fitted = um.fit(rows(fitIdx));
+  // umap-js builds the neighbour graph; its SGD loop (arrays of arrays) is the slow part, so this instance
+  // runs the same loop over typed arrays instead — for fit and for transform.
+  (um as unknown as { optimizeLayout: () => number[][] }).optimizeLayout = function (this: unknown) {
+    return optimizeLayoutTyped((this as { optimizationState: LayoutState }).optimizationState, () => rng.nextUint32() / 4294967296);
+  };
+  um.initializeFit(rows(fitIdx));
+  const fitted = (um as unknown as { optimizeLayout: () => number[][] }).optimizeLayout.call(um);
   fitIdx.forEach((i, r) => { coords[i * 2] = fitted[r][0]; coords[i * 2 + 1] = fitted[r][1]; });
   if (n > maxFit) {
     const rest = all.slice(maxFit).sort();
@@ -81,4 +87,67 @@ export function umap2d(X: Matrix, d: number, opts: UmapOptions = {}): UmapResult
     }
   }
   return { coords, fitRows: fitIdx.length, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** The fields of umap-js's OptimizationState that the layout loop uses. */
+interface LayoutState {
+  head: number[]; tail: number[]; headEmbedding: number[][]; tailEmbedding: number[][];
+  epochsPerSample: number[]; epochOfNextSample: number[]; epochOfNextNegativeSample: number[]; epochsPerNegativeSample: number[];
+  moveOther: boolean; initialAlpha: number; alpha: number; gamma: number; a: number; b: number; dim: number;
+  nEpochs: number; nVertices: number; currentEpoch: number;
+}
+
+/**
+ * umap-js's optimizeLayout (same updates, same random draws, same learning-rate schedule) on typed arrays.
+ * Writes the result back into the state's headEmbedding arrays and returns them.
+ */
+export function optimizeLayoutTyped(st: LayoutState, random: () => number): number[][] {
+  const dim = st.dim, nHead = st.headEmbedding.length, nTail = st.tailEmbedding.length;
+  const H = new Float64Array(nHead * dim);
+  st.headEmbedding.forEach((v, i) => { for (let d = 0; d < dim; d++) H[i * dim + d] = v[d]; });
+  const same = st.headEmbedding === st.tailEmbedding;
+  const T = same ? H : new Float64Array(nTail * dim);
+  if (!same) st.tailEmbedding.forEach((v, i) => { for (let d = 0; d < dim; d++) T[i * dim + d] = v[d]; });
+  const head = Int32Array.from(st.head), tail = Int32Array.from(st.tail);
+  const eps = Float64Array.from(st.epochsPerSample), next = Float64Array.from(st.epochOfNextSample);
+  const epsNeg = Float64Array.from(st.epochsPerNegativeSample), nextNeg = Float64Array.from(st.epochOfNextNegativeSample);
+  const { a, b, gamma, initialAlpha, nEpochs, nVertices, moveOther } = st;
+  const clip = (v: number) => (v > 4 ? 4 : v < -4 ? -4 : v);
+  if (dim !== 2) throw new RangeError(`layout loop is written for 2-D output, got ${dim}`);
+  let alpha = st.alpha;
+  for (let n = st.currentEpoch; n < nEpochs; n++) {
+    for (let i = 0; i < eps.length; i++) {
+      if (next[i] > n) continue;
+      const j = head[i], jo = 2 * j, ko = 2 * tail[i];
+      // attraction along the edge
+      let dx = H[jo] - T[ko], dy = H[jo + 1] - T[ko + 1];
+      const d2 = dx * dx + dy * dy;
+      if (d2 > 0) {
+        const pb = Math.pow(d2, b), g = (-2 * a * b * (pb / d2)) / (a * pb + 1); // d2^(b-1) = d2^b / d2
+        const gx = clip(g * dx) * alpha, gy = clip(g * dy) * alpha;
+        H[jo] += gx; H[jo + 1] += gy;
+        if (moveOther) { T[ko] -= gx; T[ko + 1] -= gy; }
+      }
+      next[i] += eps[i];
+      // repulsion from random vertices
+      const nNeg = Math.floor((n - nextNeg[i]) / epsNeg[i]);
+      for (let p = 0; p < nNeg; p++) {
+        const kk = Math.floor(random() * nVertices), ro = 2 * kk;
+        dx = H[jo] - T[ro]; dy = H[jo + 1] - T[ro + 1];
+        const dn = dx * dx + dy * dy;
+        if (dn > 0) {
+          const gn = (2 * gamma * b) / ((0.001 + dn) * (a * Math.pow(dn, b) + 1));
+          if (gn > 0) { H[jo] += clip(gn * dx) * alpha; H[jo + 1] += clip(gn * dy) * alpha; }
+          else { H[jo] += 4 * alpha; H[jo + 1] += 4 * alpha; }
+        } else if (j !== kk) { H[jo] += 4 * alpha; H[jo + 1] += 4 * alpha; }
+      }
+      nextNeg[i] += nNeg * epsNeg[i];
+    }
+    alpha = initialAlpha * (1 - n / nEpochs);
+  }
+  st.alpha = alpha;
+  st.currentEpoch = nEpochs;
+  st.headEmbedding.forEach((v, i) => { for (let d = 0; d < dim; d++) v[d] = H[i * dim + d]; });
+  if (!same) st.tailEmbedding.forEach((v, i) => { for (let d = 0; d < dim; d++) v[d] = T[i * dim + d]; });
+  return st.headEmbedding;
 }

@@ -1,0 +1,107 @@
+// Random forest 5-fold CV, ours vs scikit-learn (n_jobs=2), in the same run, on the anchors' classical feature
+// tables: BBBC010 regionprops+EFD (label_bioimage_embed and label_well) and Jurkat (40 features, 7 classes).
+// The tables are made by ../shared/anchors/*_baseline.py (cached in $TMPDIR/bie-anchor-tables; ~4 min once).
+// usage: npm run bench -- forest [--repeats 3] [--tables DIR] [--threads 2]
+// Writes bench/results/forest.json: per table and in total ours_s, sklearn_s, ratio = sklearn_s / ours_s,
+// f1_ours, f1_sklearn (mean macro F1 over the 5 folds; both with seed 42, the same folds).
+import { existsSync, mkdirSync } from "node:fs";
+import { tmpdir, cpus } from "node:os";
+import { join } from "node:path";
+import { median, round, runJsonLines, repoRoot, sharedDir, writeResult } from "./common.ts";
+import { loadInput } from "../src/eval/evaluate.ts";
+import { crossValidate } from "../src/eval/crossval.ts";
+import { stratifiedKFold } from "../src/eval/folds.ts";
+import { takeRows } from "../src/eval/scaler.ts";
+import { closeForestPool } from "../src/eval/forest/pool.ts";
+
+const PY = "/usr/bin/python3";
+
+interface Table { name: string; features: string; label: string; labelsFile?: string; join?: string; exclude: string[] }
+
+function arg(args: string[], name: string, def: string): string {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] ? args[i + 1] : def;
+}
+
+async function ensureTables(dir: string): Promise<Table[]> {
+  mkdirSync(dir, { recursive: true });
+  const bbbc = join(dir, "bbbc010_features.csv"), jur = join(dir, "jurkat_features.csv");
+  for (const [file, script, data] of [[bbbc, "bbbc010_baseline.py", "bbbc010"], [jur, "jurkat_baseline.py", "jurkat"]] as const) {
+    if (existsSync(file)) continue;
+    console.log(`making ${file} with ${script} (a few minutes, once)`);
+    await runJsonLines(PY, [join(sharedDir, "anchors", script), join(sharedDir, "data", data), dir]);
+  }
+  const labels = join(sharedDir, "data", "bbbc010", "labels.csv");
+  return [
+    { name: "bbbc010 label_bioimage_embed (45 features)", features: bbbc, label: "label_bioimage_embed", labelsFile: labels, join: "mask_file", exclude: ["n_components"] },
+    { name: "bbbc010 label_well (45 features)", features: bbbc, label: "label_well", labelsFile: labels, join: "mask_file", exclude: ["n_components"] },
+    { name: "jurkat 7 classes (40 features)", features: jur, label: "label", exclude: ["index"] },
+  ];
+}
+
+async function ours(t: Table, repeats: number, threads: number): Promise<{ seconds: number[]; f1: number; n: number; d: number }> {
+  const table = await loadInput(t.features, { labels: t.label, labelsFile: t.labelsFile, joinOn: t.join, exclude: t.exclude });
+  const lab = table.columns[t.label];
+  const rows = Int32Array.from(lab.flatMap((v, i) => (v !== null && v !== "" ? [i] : [])));
+  const y = Array.from(rows, (i) => lab[i]!);
+  const X = takeRows(table.X, table.d, rows);
+  const run = async () => {
+    const t0 = performance.now();
+    // the whole protocol, folds included, like the Python side
+    const folds = stratifiedKFold(y, 5, { seed: 42 });
+    const cv = await crossValidate(X, table.d, y, folds, { models: ["random_forest"], seed: 42, threads });
+    return { s: (performance.now() - t0) / 1000, f1: cv.models[0].summary.macroF1!.mean };
+  };
+  await run(); // warm-up: worker threads started, code compiled
+  const seconds: number[] = [];
+  let f1 = NaN;
+  for (let r = 0; r < repeats; r++) { const o = await run(); seconds.push(o.s); f1 = o.f1; }
+  return { seconds, f1, n: y.length, d: table.d };
+}
+
+async function sklearn(t: Table, repeats: number): Promise<{ seconds: number[]; f1: number }> {
+  const args = [join(repoRoot, "scripts/fixtures/eval_forest_bench.py"), t.features, t.label, "--exclude", t.exclude.join(","), "--repeats", String(repeats)];
+  if (t.labelsFile) args.push("--labels-file", t.labelsFile, "--join", t.join!);
+  const lines = await runJsonLines(PY, args);
+  return { seconds: lines.map((l) => l.seconds as number), f1: lines[0].macro_f1 as number };
+}
+
+export default async function (args: string[]): Promise<void> {
+  const repeats = Number(arg(args, "repeats", "3"));
+  const threads = Number(arg(args, "threads", "2"));
+  const tables = await ensureTables(arg(args, "tables", join(tmpdir(), "bie-anchor-tables")));
+  const results: { table: string; n: number; d: number; ours_s: number; sklearn_s: number; ratio: number; f1_ours: number; f1_sklearn: number; f1_diff: number; runs: { ours: number[]; sklearn: number[] } }[] = [];
+  try {
+    for (const t of tables) {
+      const py = await sklearn(t, repeats);
+      const me = await ours(t, repeats, threads);
+      const r = {
+        table: t.name, n: me.n, d: me.d,
+        ours_s: round(median(me.seconds), 3), sklearn_s: round(median(py.seconds), 3),
+        ratio: round(median(py.seconds) / median(me.seconds), 2),
+        f1_ours: round(me.f1, 4), f1_sklearn: round(py.f1, 4), f1_diff: round(me.f1 - py.f1, 4),
+        runs: { ours: me.seconds.map((s) => round(s, 3)), sklearn: py.seconds.map((s) => round(s, 3)) },
+      };
+      console.log(`${t.name}: ours ${r.ours_s}s, sklearn ${r.sklearn_s}s, ratio ${r.ratio}; macro F1 ours ${r.f1_ours} sklearn ${r.f1_sklearn}`);
+      results.push(r);
+    }
+  } finally {
+    await closeForestPool();
+  }
+  const oursTotal = results.reduce((s, r) => s + r.ours_s, 0), skTotal = results.reduce((s, r) => s + r.sklearn_s, 0);
+  const mean = (k: "f1_ours" | "f1_sklearn") => round(results.reduce((s, r) => s + r[k], 0) / results.length, 4);
+  const out = {
+    name: "forest",
+    what: "random forest 5-fold CV (StandardScaler + 100 trees, seed 42, StratifiedKFold(5, shuffle, 42)) on the anchors' classical feature tables; times are medians, totals sum the three tables",
+    unit: "s",
+    ours_s: round(oursTotal, 3), sklearn_s: round(skTotal, 3), ratio: round(skTotal / oursTotal, 2),
+    f1_ours: mean("f1_ours"), f1_sklearn: mean("f1_sklearn"),
+    max_abs_f1_diff: round(Math.max(...results.map((r) => Math.abs(r.f1_diff))), 4),
+    tables: results,
+    ours_threads: threads, sklearn_n_jobs: 2, repeats,
+    machine: `${cpus().length} × ${cpus()[0]?.model ?? "?"}`,
+    date: new Date().toISOString(),
+  };
+  console.log(`total: ours ${out.ours_s}s, sklearn ${out.sklearn_s}s, ratio ${out.ratio}`);
+  console.log(`wrote ${await writeResult("forest", out)}`);
+}
