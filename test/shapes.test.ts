@@ -182,6 +182,18 @@ test("contour: holes ignored, largest component kept; polygon fill gives back th
   }
 });
 
+test("contour: an object cut by the image border still gets a closed outline (the crop is zero-padded)", async () => {
+  // A01_01's worm spans columns 468–528; cutting the image at column 500 leaves it touching the right edge.
+  const full = await mask(FIXTURE.masks[0].file);
+  const w = 500, cut = { width: w, height: full.height, data: new Uint8Array(w * full.height) };
+  for (let r = 0; r < full.height; r++) cut.data.set(full.data.subarray(r * full.width, r * full.width + w), r * w);
+  const { contour } = objectContour(cut);
+  assert.ok(Math.max(...contour.x) === w - 0.5, "outline runs along the border, half a pixel outside the last column");
+  for (const st of steps(contour)) assert.ok(Math.abs(st - Math.SQRT1_2) < 1e-12 || Math.abs(st - 1) < 1e-12);
+  assert.ok(signedArea(contour) > 0);
+  assert.deepEqual(rasterisePolygon(contour, w, full.height), Uint8Array.from(cut.data, (v) => (v ? 1 : 0)));
+});
+
 test("contour: instance label image, one label at a time; absent object is a clear error", async () => {
   const a = await mask("masks_eachworm/A01_01_ground_truth.png"), b = await mask("masks_eachworm/A01_02_ground_truth.png");
   const labels = new Uint16Array(a.width * a.height);
