@@ -1,8 +1,10 @@
 // Shared pieces of the scale-out tests: a private redis-server on a loopback port (appendonly, in a temp dir),
 // manifests made from the demo Jurkat cells, a tiny trained run, `bie` child processes, and bounded waiting.
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
-import { createWriteStream, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { resolveConfig } from "../src/config/index.ts";
@@ -125,4 +127,82 @@ export function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+export interface TestSlurm {
+  /** Environment that points sbatch/squeue at this cluster. */
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A private one-node Slurm cluster from Debian's slurm-wlm (slurmctld + slurmd + munged), configured in `dir` on
+ * free loopback ports, selected with SLURM_CONF. Null when the daemons are not installed or we are not root.
+ */
+export async function startSlurm(dir: string): Promise<TestSlurm | null> {
+  const bins = ["/usr/sbin/munged", "/usr/sbin/slurmctld", "/usr/sbin/slurmd", "/usr/bin/sbatch"];
+  if (process.getuid?.() !== 0 || !bins.every((b) => existsSync(b))) return null;
+  for (const d of ["munge", "ctld", "slurmd"]) mkdirSync(join(dir, d), { recursive: true });
+  chmodSync(join(dir, "munge"), 0o711);
+  writeFileSync(join(dir, "munge", "key"), randomBytes(1024), { mode: 0o600 });
+  const node = hostname().split(".")[0];
+  const [ctldPort, dPort] = [await freePort(), await freePort()];
+  const sock = join(dir, "munge", "sock");
+  writeFileSync(
+    join(dir, "slurm.conf"),
+    [
+      "ClusterName=bietest",
+      `SlurmctldHost=${node}(127.0.0.1)`,
+      `SlurmctldPort=${ctldPort}`,
+      `SlurmdPort=${dPort}`,
+      "AuthType=auth/munge",
+      `AuthInfo=socket=${sock}`,
+      "SlurmUser=root",
+      "SlurmdUser=root",
+      `StateSaveLocation=${join(dir, "ctld")}`,
+      `SlurmdSpoolDir=${join(dir, "slurmd")}`,
+      `SlurmctldPidFile=${join(dir, "ctld.pid")}`,
+      `SlurmdPidFile=${join(dir, "slurmd.pid")}`,
+      "ProctrackType=proctrack/linuxproc",
+      "TaskPlugin=task/none",
+      "JobAcctGatherType=jobacct_gather/none",
+      "SelectType=select/cons_tres",
+      "SelectTypeParameters=CR_Core",
+      "ReturnToService=2",
+      "MpiDefault=none",
+      `NodeName=${node} NodeAddr=127.0.0.1 CPUs=2 RealMemory=1000 State=UNKNOWN`,
+      `PartitionName=test Nodes=${node} Default=YES MaxTime=INFINITE State=UP`,
+      "",
+    ].join("\n"),
+  );
+  const env = { SLURM_CONF: join(dir, "slurm.conf") };
+  const daemon = (cmd: string, args: string[], log: string) => {
+    const p = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
+    const f = createWriteStream(join(dir, log));
+    p.stdout!.pipe(f, { end: false });
+    p.stderr!.pipe(f, { end: false });
+    return p;
+  };
+  const procs: ChildProcess[] = [];
+  const stop = async () => {
+    for (const p of procs.reverse()) if (p.exitCode === null) {
+      const gone = new Promise((r) => p.once("exit", r));
+      p.kill("SIGTERM");
+      await gone;
+    }
+  };
+  procs.push(daemon("/usr/sbin/munged", ["-F", "-f", `--socket=${sock}`, `--key-file=${join(dir, "munge", "key")}`, `--log-file=${join(dir, "munge", "log")}`, `--pid-file=${join(dir, "munge", "pid")}`, `--seed-file=${join(dir, "munge", "seed")}`], "munged.log"));
+  await waitFor("munged's socket", () => existsSync(sock), 20_000, 50);
+  procs.push(daemon("/usr/sbin/slurmctld", ["-D", "-i"], "slurmctld.log"));
+  procs.push(daemon("/usr/sbin/slurmd", ["-D", "-N", node], "slurmd.log"));
+  try {
+    await waitFor("the one-node cluster to be idle", () => {
+      const r = spawnSync("sinfo", ["-h", "-o", "%T"], { env: { ...process.env, ...env }, encoding: "utf8" });
+      return r.status === 0 && /idle/.test(r.stdout);
+    }, 60_000, 500);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { env, stop };
 }

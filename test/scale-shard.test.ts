@@ -11,7 +11,7 @@ import { mergeShards } from "../src/distributed/merge.ts";
 import { parseShard } from "../src/distributed/shard.ts";
 import { promotions, rungBudgets } from "../src/distributed/asha.ts";
 import { planSweep } from "../src/distributed/sweep-spec.ts";
-import { jurkatManifest, runBie, TINY, trainTinyRun } from "./scale-helpers.ts";
+import { bieJs, jurkatManifest, runBie, startSlurm, TINY, trainTinyRun, waitFor } from "./scale-helpers.ts";
 
 const work = mkdtempSync(join(tmpdir(), "bie-scale-shard-"));
 let run = "";
@@ -127,11 +127,28 @@ test("Slurm: the array script runs one shard per SLURM_ARRAY_TASK_ID; its follow
   const fin = bash(join(out, "slurm", "embed_finish.sbatch"), {});
   assert.equal(fin.status, 0, fin.stderr);
   for (const f of ["embeddings.npy", "embeddings.parquet", "index.csv"]) assert.ok(same(join(out, f), join(ref, f)), `${f} differs`);
-  const submit = await runBie(["slurm", "embed", run, "shards=2", `out=${out}`, `data.path=${manifest}`, "submit=true"], join(work, "slurm.log"));
-  const hasSbatch = spawnSync("sh", ["-c", "command -v sbatch"]).status === 0;
-  if (!hasSbatch) {
+  if (spawnSync("sh", ["-c", "command -v sbatch"]).status !== 0) {
+    const submit = await runBie(["slurm", "embed", run, "shards=2", `out=${out}`, `data.path=${manifest}`, "submit=true"], join(work, "slurm.log"));
     assert.equal(submit.code, 2);
     assert.match(submit.out, /sbatch is not installed here/);
+  }
+});
+
+test("Slurm: submit=true on a real one-node cluster (Debian slurm-wlm, private config) runs the array and the merge", { timeout: 300_000 }, async (t) => {
+  const slurm = await startSlurm(join(work, "cluster"));
+  if (!slurm) return t.skip("slurmctld/slurmd/munged not installed, or not root (apt-get install slurmctld slurmd slurm-client munge)");
+  try {
+    const out = join(work, "slurm_real");
+    const env = { ...process.env, ...slurm.env };
+    const sub = spawnSync(process.execPath, [bieJs, "slurm", "embed", run, "shards=2", "parallel=2", `out=${out}`, `data.path=${manifest}`, "submit=true"], { env, encoding: "utf8" });
+    assert.equal(sub.status, 0, sub.stderr);
+    const [, arrayJob, mergeJob] = /submitted array job (\d+) and merge job (\d+) \(afterok:\d+\)/.exec(sub.stdout) ?? [];
+    assert.ok(arrayJob && mergeJob, sub.stdout);
+    await waitFor("the merge job to write the joined table", () => existsSync(join(out, "merged.json")), 240_000, 500);
+    for (const f of ["embeddings.npy", "embeddings.parquet", "index.csv"]) assert.ok(same(join(out, f), join(ref, f)), `${f} differs`);
+    assert.ok(existsSync(join(out, "slurm", "logs", `bie-embed_${arrayJob}_1.out`)), "each array task logs to its own file");
+  } finally {
+    await slurm.stop();
   }
 });
 
