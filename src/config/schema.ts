@@ -112,7 +112,11 @@ const shapesSchema = z
   .strictObject({
     // The reference Python pipeline used 64 points; 128 resolves thin worm ends better, at 4x the matrix size.
     n_points: z.number().int().min(8).default(128).describe("contour points per shape (reference used 64; our default 128)"),
-    normalise: z.enum(["frobenius", "max"]).default("frobenius").describe("distance-matrix scaling"),
+    normalise: z
+      .enum(["pixels", "frobenius", "max"])
+      .default("pixels")
+      .describe("distance-matrix scaling: pixels = distances / pixel_scale (keeps size, which tells apart e.g. shrunken cells); frobenius or max = per shape (size-invariant)"),
+    pixel_scale: z.number().positive().default(400).describe("with normalise=pixels: the distance (px) that maps to 1; pick about the largest object length"),
     penalties: z
       .strictObject({
         diagonal: z.number().min(0).default(1e-3).describe("penalty weight: zero diagonal"),

@@ -17,7 +17,9 @@ export async function shapeSourceForConfig(cfg: Config): Promise<BatchSource> {
   const list = listItems(cfg.data);
   if (list.items.length === 0) throw new BieError("NO_DATA", `no masks found in ${cfg.data.path ?? cfg.data.manifest}`);
   const n = cfg.shapes.n_points;
-  const matrices = await masksToDistanceMatrices(list.items.map((it) => it.path), { n, normalise: cfg.shapes.normalise });
+  const pixels = cfg.shapes.normalise === "pixels";
+  const matrices = await masksToDistanceMatrices(list.items.map((it) => it.path), { n, normalise: pixels ? "none" : (cfg.shapes.normalise as "frobenius" | "max") });
+  if (pixels) for (const m of matrices) for (let i = 0; i < m.length; i++) m[i] /= cfg.shapes.pixel_scale;
   const items = list.items;
   const split = splitItems(items, cfg.data.split);
   const size = n * n;
