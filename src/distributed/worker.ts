@@ -98,6 +98,8 @@ export async function runWorker(o: WorkerOptions): Promise<{ completed: number; 
   });
   await worker.waitUntilReady();
   log(`worker ${me}: listening on queue '${name}' at ${o.redis} (${all.length} slot${all.length > 1 ? "s" : ""}, sandbox per slot)`);
+  // Boot the sandboxes now (tsx, libtorch), not inside the first job's time.
+  for (const b of all) b.started().then((pid) => log(`worker ${me}: sandbox pid ${pid} ready`), (e: Error) => log(`worker ${me}: sandbox failed to start: ${e.message}`));
 
   return new Promise((resolve) => {
     let stopping = false;
@@ -127,7 +129,8 @@ export async function runWorker(o: WorkerOptions): Promise<{ completed: number; 
       const c = await queue.getJobCounts("waiting", "active", "delayed", "prioritized", "waiting-children").catch(() => null);
       const left = c ? Object.values(c).reduce((a, b) => a + b, 0) : 1;
       idleChecks = left === 0 ? idleChecks + 1 : 0;
-      if (idleChecks >= 2) void stop("queue is empty; exiting");
+      // Before its first job a worker waits longer (30 s): it may have been started before the jobs were queued.
+      if (idleChecks >= (completed + failed > 0 ? 2 : 15)) void stop("queue is empty; exiting");
     }, 2000);
   });
 }
