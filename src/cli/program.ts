@@ -151,7 +151,7 @@ export function buildProgram(io: CliIO): Command {
     .action(async (args: string[]) => {
       const { inputs, overrides } = splitArgs(args);
       type M = { shapesEvaluateCommand(inputs: string[], overrides: string[]): Promise<unknown> };
-      await (await load<M>("../shapes/index.ts", "shapesEvaluateCommand", "shapes evaluate")).shapesEvaluateCommand(inputs, overrides);
+      await (await load<M>("./shapes-evaluate.ts", "shapesEvaluateCommand", "shapes evaluate")).shapesEvaluateCommand(inputs, overrides);
     });
 
   program
