@@ -168,6 +168,7 @@ async function trainLoop(cfg: Config, run: RunFolder, src: BatchSource, resuming
   };
   await run.writeInfo(info);
   const wallBase = pos.wallTimeS;
+  let lastTerms: Record<string, number> = {};
   const bf16 = cfg.engine.precision === "bf16";
   const finish = async (status: RunInfo["status"], message?: string) => {
     info.status = status;
@@ -210,6 +211,7 @@ async function trainLoop(cfg: Config, run: RunFolder, src: BatchSource, resuming
           optim.step();
           return g.values;
         });
+        lastTerms = terms;
         pos.step++;
         b++;
         seen += batch.indices.length * (ddp?.worldSize ?? 1);
@@ -229,7 +231,7 @@ async function trainLoop(cfg: Config, run: RunFolder, src: BatchSource, resuming
       const epochS = (performance.now() - tEpoch) / 1000;
       const dataWait = loader.stats.waitMs / 1000 / epochS;
 
-      const val = await validate(cfg, model, src, run, epoch, ddp);
+      const val = await validate(cfg, model, src, run, epoch, ddp, Object.keys(lastTerms));
       const improved = val.loss !== null && (pos.bestVal === null || val.loss < pos.bestVal - cfg.early_stopping.min_delta);
       if (improved) {
         pos.bestVal = val.loss;
@@ -273,7 +275,8 @@ async function trainLoop(cfg: Config, run: RunFolder, src: BatchSource, resuming
   }
 }
 
-async function validate(cfg: Config, model: EmbeddingModel, src: BatchSource, run: RunFolder, epoch: number, ddp: DataParallel | null): Promise<{ loss: number | null; terms: Record<string, number> }> {
+/** keys: the loss terms, known on every rank even when its share of the validation set is empty. */
+async function validate(cfg: Config, model: EmbeddingModel, src: BatchSource, run: RunFolder, epoch: number, ddp: DataParallel | null, keys: string[]): Promise<{ loss: number | null; terms: Record<string, number> }> {
   const part = src.split.val.length ? "val" : "train";
   model.eval();
   const sums: Record<string, number> = {};
@@ -301,9 +304,9 @@ async function validate(cfg: Config, model: EmbeddingModel, src: BatchSource, ru
   model.train();
   if (ddp) {
     // Each rank validated its slices: sum over ranks so all take the same early-stopping decision.
-    const all = ddp.sumOverRanks({ ...sums, "#rows": n });
+    const all = ddp.sumOverRanks({ ...Object.fromEntries(keys.map((k) => [k, sums[k] ?? 0])), "#rows": n });
     n = all["#rows"];
-    for (const k of Object.keys(sums)) sums[k] = all[k];
+    for (const k of keys) sums[k] = all[k];
   }
   if (n === 0) return { loss: null, terms: {} };
   const terms = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / n]));
