@@ -2,6 +2,7 @@
 // tables: BBBC010 regionprops+EFD (label_bioimage_embed and label_well) and Jurkat (40 features, 7 classes).
 // The tables are made by ../shared/anchors/*_baseline.py (cached in $TMPDIR/bie-anchor-tables; ~4 min once).
 // usage: npm run bench -- forest [--repeats 3] [--tables DIR] [--threads 2]
+// Repeats alternate Python and ours (each Python call warms up once untimed) so both see the same load.
 // Writes bench/results/forest.json: per table and in total ours_s, sklearn_s, ratio = sklearn_s / ours_s,
 // f1_ours, f1_sklearn (mean macro F1 over the 5 folds; both with seed 42, the same folds).
 import { existsSync, mkdirSync } from "node:fs";
@@ -39,7 +40,8 @@ async function ensureTables(dir: string): Promise<Table[]> {
   ];
 }
 
-async function ours(t: Table, repeats: number, threads: number): Promise<{ seconds: number[]; f1: number; n: number; d: number }> {
+/** Our side: returns a function that runs the timed protocol once (after an untimed warm-up). */
+async function ours(t: Table, threads: number): Promise<{ run: () => Promise<{ s: number; f1: number }>; n: number; d: number }> {
   const table = await loadInput(t.features, { labels: t.label, labelsFile: t.labelsFile, joinOn: t.join, exclude: t.exclude });
   const lab = table.columns[t.label];
   const rows = Int32Array.from(lab.flatMap((v, i) => (v !== null && v !== "" ? [i] : [])));
@@ -53,10 +55,7 @@ async function ours(t: Table, repeats: number, threads: number): Promise<{ secon
     return { s: (performance.now() - t0) / 1000, f1: cv.models[0].summary.macroF1!.mean };
   };
   await run(); // warm-up: worker threads started, code compiled
-  const seconds: number[] = [];
-  let f1 = NaN;
-  for (let r = 0; r < repeats; r++) { const o = await run(); seconds.push(o.s); f1 = o.f1; }
-  return { seconds, f1, n: y.length, d: table.d };
+  return { run, n: y.length, d: table.d };
 }
 
 async function sklearn(t: Table, repeats: number): Promise<{ seconds: number[]; f1: number }> {
@@ -73,8 +72,16 @@ export default async function (args: string[]): Promise<void> {
   const results: { table: string; n: number; d: number; ours_s: number; sklearn_s: number; ratio: number; f1_ours: number; f1_sklearn: number; f1_diff: number; runs: { ours: number[]; sklearn: number[] } }[] = [];
   try {
     for (const t of tables) {
-      const py = await sklearn(t, repeats);
-      const me = await ours(t, repeats, threads);
+      // Interleaved, one repeat each at a time, so both sides see the same load on this shared machine.
+      const mine = await ours(t, threads);
+      const me = { seconds: [] as number[], f1: NaN, n: mine.n, d: mine.d };
+      const py = { seconds: [] as number[], f1: NaN };
+      for (let r = 0; r < repeats; r++) {
+        const p = await sklearn(t, 1);
+        py.seconds.push(...p.seconds); py.f1 = p.f1;
+        const o = await mine.run();
+        me.seconds.push(o.s); me.f1 = o.f1;
+      }
       const r = {
         table: t.name, n: me.n, d: me.d,
         ours_s: round(median(me.seconds), 3), sklearn_s: round(median(py.seconds), 3),

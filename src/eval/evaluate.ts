@@ -6,7 +6,7 @@ import { basename, dirname, extname, join, resolve } from "node:path";
 import { ConfigError } from "../errors.ts";
 import { formatCsv, writeFileAtomic } from "./csv.ts";
 import { crossValidate, MODELS, SUMMARY_KEYS, type ModelName, type ModelResult } from "./crossval.ts";
-import { stratifiedGroupKFold, stratifiedKFold } from "./folds.ts";
+import { foldCount, stratifiedGroupKFold, stratifiedKFold } from "./folds.ts";
 import { retrievalPrecision } from "./knn.ts";
 import { pca, umap2d } from "./project.ts";
 import { StandardScaler, takeRows } from "./scaler.ts";
@@ -64,7 +64,7 @@ export interface EvaluateResult {
   labelledRows: Int32Array; // table rows used for supervised scores
   testFold: Int32Array; // per labelled row
   predictions: Partial<Record<ModelName, string[]>>; // per labelled row
-  neighbours: Int32Array | null; // per labelled row, kmax indices into labelledRows
+  neighbours: { queries: Int32Array; lists: Int32Array; k: number } | null; // queries and neighbours: indices into labelledRows
   projection: { pca: Float64Array | null; umap: Float64Array | null }; // per table row, (x, y)
 }
 
@@ -134,12 +134,12 @@ export async function evaluate(input: string, opts: EvaluateOptions = {}): Promi
   const X = takeRows(table.X, d, rows);
   const cv = await crossValidate(X, d, y, testFold, { models, trees, seed, threads: opts.threads });
 
-  let retrieval: EvalReport["retrieval"] = null, neighbours: Int32Array | null = null;
+  let retrieval: EvalReport["retrieval"] = null, neighbours: EvaluateResult["neighbours"] = null;
   const ks = opts.retrievalK ?? [1, 5, 10];
   if (ks.length && y.length > 1) {
-    const r = retrievalPrecision(StandardScaler.fit(X, d).transform(X), d, y, ks);
+    const r = retrievalPrecision(StandardScaler.fit(X, d).transform(X), d, y, ks, { seed });
     retrieval = { metric: "cosine on standardised features", k: r.k, precision: r.precision, queries: r.queries };
-    neighbours = r.neighbours;
+    neighbours = { queries: r.queryRows, lists: r.neighbours, k: r.kmax };
   }
 
   let pcaCoords: Float64Array | null = null, umapCoords: Float64Array | null = null;
@@ -170,7 +170,7 @@ export async function evaluate(input: string, opts: EvaluateOptions = {}): Promi
     featureNames: table.featureNames,
     classes,
     classCounts,
-    protocol: { folds: Math.max(...testFold) + 1, foldSource, shuffle: foldSource !== "given", seed, scaler: "standard", trees, maxFeatures: "sqrt", knnK: 5, knnMetric: "cosine" },
+    protocol: { folds: foldCount(testFold), foldSource, shuffle: foldSource !== "given", seed, scaler: "standard", trees, maxFeatures: "sqrt", knnK: 5, knnMetric: "cosine" },
     models: Object.fromEntries(cv.models.map((m) => [m.model, { summary: m.summary, perClass: m.perClass, confusion: m.confusion, folds: m.folds.map(({ confusion: _c, ...rest }) => rest), seconds: m.seconds }])),
     retrieval,
     projections,
@@ -219,10 +219,10 @@ export function writeEvaluation(res: EvaluateResult): void {
     Array.from(rows, (i, j) => [table.ids[i], table.columns[report.labels][i], res.testFold[j], ...modelNames.map((m) => res.predictions[m as ModelName]![j])]),
   )]);
   if (res.neighbours) {
-    const kmax = res.neighbours.length / Math.max(1, rows.length);
+    const { queries, lists, k } = res.neighbours;
     files.push(["eval_neighbours.csv", formatCsv(
-      ["id", ...Array.from({ length: kmax }, (_, j) => `nn${j + 1}`)],
-      Array.from(rows, (i, q) => [table.ids[i], ...Array.from(res.neighbours!.subarray(q * kmax, (q + 1) * kmax), (b) => table.ids[rows[b]])]),
+      ["id", ...Array.from({ length: k }, (_, j) => `nn${j + 1}`)],
+      Array.from(queries, (q, r) => [table.ids[rows[q]], ...Array.from(lists.subarray(r * k, (r + 1) * k), (b) => table.ids[rows[b]])]),
     )]);
   }
   if (res.projection.pca || res.projection.umap) {

@@ -1,6 +1,7 @@
 // Cosine nearest neighbours: a k-NN classifier (majority vote, ties to the first class in class order, as
 // scikit-learn's KNeighborsClassifier) and label retrieval precision@k over a whole table.
 import type { Matrix } from "./forest/forest.ts";
+import { MersenneTwister } from "./random.ts";
 
 /** Rows scaled to unit length (zero rows stay zero: cosine similarity 0 to everything). */
 export function unitRows(X: Matrix, d: number): Float32Array {
@@ -68,22 +69,28 @@ export interface RetrievalResult { k: number[]; precision: number[]; queries: nu
 
 /**
  * Label retrieval: for each labelled row its nearest other rows by cosine similarity; precision@k is the
- * mean fraction of the first k neighbours sharing the query's label. Returns the neighbour lists too.
+ * mean fraction of the first k neighbours sharing the query's label. Above `maxQueries` rows a seeded
+ * sample of that many rows are the queries (all rows are still searched). Returns the neighbour lists too.
  */
-export function retrievalPrecision(X: Matrix, d: number, labels: readonly string[], ks: readonly number[] = [1, 5, 10]): RetrievalResult & { neighbours: Int32Array; kmax: number } {
+export function retrievalPrecision(X: Matrix, d: number, labels: readonly string[], ks: readonly number[] = [1, 5, 10], opts: { maxQueries?: number; seed?: number } = {}): RetrievalResult & { neighbours: Int32Array; kmax: number; queryRows: Int32Array } {
   const unit = unitRows(X, d);
-  const kmax = Math.min(Math.max(...ks), labels.length - 1);
-  const neighbours = cosineNeighbours(unit, unit, d, kmax, (q, b) => q === b);
   const n = labels.length;
+  const kmax = Math.min(Math.max(...ks), n - 1);
+  let queryRows = Int32Array.from({ length: n }, (_, i) => i);
+  const maxQ = opts.maxQueries ?? 10000;
+  if (n > maxQ) { new MersenneTwister(opts.seed ?? 42).shuffle(queryRows); queryRows = queryRows.slice(0, maxQ).sort(); }
+  const queries = new Float32Array(queryRows.length * d);
+  queryRows.forEach((q, r) => queries.set(unit.subarray(q * d, q * d + d), r * d));
+  const neighbours = cosineNeighbours(queries, unit, d, kmax, (r, b) => queryRows[r] === b);
   const precision = ks.map((k) => {
     const kk = Math.min(k, kmax);
     let sum = 0;
-    for (let q = 0; q < n; q++) {
+    queryRows.forEach((q, r) => {
       let hit = 0;
-      for (let j = 0; j < kk; j++) if (labels[neighbours[q * kmax + j]] === labels[q]) hit++;
+      for (let j = 0; j < kk; j++) if (labels[neighbours[r * kmax + j]] === labels[q]) hit++;
       sum += hit / kk;
-    }
-    return sum / n;
+    });
+    return sum / queryRows.length;
   });
-  return { k: [...ks], precision, queries: n, neighbours, kmax };
+  return { k: [...ks], precision, queries: queryRows.length, neighbours, kmax, queryRows };
 }

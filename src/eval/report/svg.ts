@@ -89,8 +89,8 @@ export function lineSvg(series: Series[], o: { title: string; xLabel?: string; y
   const fr = frame(o.width ?? 520, o.height ?? 320, true);
   const ty = (v: number) => (o.logY ? Math.log10(v) : v);
   const pts = series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(ty(y)));
-  const xs: [number, number] = pts.length ? [Math.min(...pts.map((p) => p[0])), Math.max(...pts.map((p) => p[0]))] : [0, 1];
-  const ys: [number, number] = pts.length ? [Math.min(...pts.map((p) => ty(p[1]))), Math.max(...pts.map((p) => ty(p[1])))] : [0, 1];
+  const range = (v: number[]): [number, number] => (v.length ? [v.reduce((a, b) => Math.min(a, b)), v.reduce((a, b) => Math.max(a, b))] : [0, 1]);
+  const xs = range(pts.map((p) => p[0])), ys = range(pts.map((p) => ty(p[1])));
   const a = axes(fr, xs, ys, o.title, o.xLabel ?? "", (o.yLabel ?? "") + (o.logY ? " (log10)" : ""));
   const paths = series.map((s, i) => {
     const good = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(ty(y)));
