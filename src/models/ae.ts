@@ -16,8 +16,10 @@ export class ResNetAE extends ResNetAutoencoder {
     return this.decodeLike(this.encodeHead(x), x);
   }
   lossTerms(x: Tensor): LossTerms {
-    const recon = this.reconstruct(x);
+    this.checkDecodable(x);
+    const latent = this.encodeHead(x);
+    const recon = this.decodeLike(latent, x);
     const r = this.reconLoss(recon, x);
-    return { total: r, terms: { recon: r }, recon };
+    return { total: r, terms: { recon: r }, recon, latent };
   }
 }

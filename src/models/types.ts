@@ -20,6 +20,8 @@ export interface LossTerms {
   terms: Record<string, Tensor>;
   /** The reconstruction, same shape as the input. */
   recon: Tensor;
+  /** [B, D] latent of this forward pass (what embed() gives, still in the graph), so contrastive terms need no second pass. */
+  latent?: Tensor;
 }
 
 export interface EmbeddingModel extends Module {

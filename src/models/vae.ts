@@ -36,6 +36,6 @@ export class ResNetVAE extends ResNetAutoencoder {
     const r = this.reconLoss(recon, x);
     const perElement = x.size / x.shape[0];
     const kl = F.gaussianKl(mu, logvar).div(perElement);
-    return { total: r.add(kl.mul(this.beta)), terms: { recon: r, kl }, recon };
+    return { total: r.add(kl.mul(this.beta)), terms: { recon: r, kl }, recon, latent: mu };
   }
 }

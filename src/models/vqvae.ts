@@ -35,13 +35,15 @@ export class ResNetVQVAE extends ResNetAutoencoder {
   }
   lossTerms(x: Tensor): LossTerms {
     this.checkDecodable(x);
-    const q = this.quantize(this.encodeHead(x), this.training); // the codebook learns in training only
+    const ze = this.encodeHead(x);
+    const q = this.quantize(ze, this.training); // the codebook learns in training only
     const recon = this.decodeLike(q.zq, x);
     const r = this.reconLoss(recon, x);
     return {
       total: r.add(q.commitment.mul(this.vq.commitment)),
       terms: { recon: r, vq: q.codebookLoss, commitment: q.commitment, perplexity: q.perplexity },
       recon,
+      latent: ze,
     };
   }
 }

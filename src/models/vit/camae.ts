@@ -78,7 +78,7 @@ export class ChannelAgnosticMAE extends MaskedAutoencoder {
     const sub = x.indexSelect(1, channelIndex(ids));
     const f = this.forwardMasked(sub, { channelIds: ids });
     const recon = op<Tensor>("index_copy", zeros(x.shape), 1, channelIndex(ids), this.pastedReconstruction(f));
-    return { total: f.loss, terms: { recon: f.loss }, recon };
+    return { total: f.loss, terms: { recon: f.loss }, recon, latent: f.latent };
   }
 
   /** Sorted channel ids: all C with probability 1/2, else k ∈ 1..C-1 of them, from the engine RNG. */

@@ -44,6 +44,8 @@ export interface MaskedForward {
   /** [B, L], 1 = masked. */
   mask: Tensor;
   layout: TokenLayout;
+  /** [B, width]: the encoding of the visible patches, pooled (the latent contrastive terms use). */
+  latent: Tensor;
 }
 
 /** Validation masks come from this seed, so val losses of different epochs compare like with like. */
@@ -123,8 +125,9 @@ export class MaskedAutoencoder extends VisionTransformer implements EmbeddingMod
     const [b, l] = tokens.shape;
     const noise = typeof opts.noise === "function" ? opts.noise(b, l) : opts.noise;
     const { visible, mask, idsRestore } = randomMasking(tokens, this.maskRatio, noise);
-    const pred = this.decode(this.encode(visible, layout.grid), idsRestore, layout);
-    return { loss: maskedPatchLoss(pred, target, mask, this.normPixLoss), pred, target, mask, layout };
+    const encoded = this.encode(visible, layout.grid);
+    const pred = this.decode(encoded, idsRestore, layout);
+    return { loss: maskedPatchLoss(pred, target, mask, this.normPixLoss), pred, target, mask, layout, latent: this.pool(encoded) };
   }
 
   /** The MAE picture: visible patches from the input, masked ones from the decoder. */
@@ -139,7 +142,7 @@ export class MaskedAutoencoder extends VisionTransformer implements EmbeddingMod
   lossTerms(x: Tensor): LossTerms {
     const noise = this.training ? undefined : (b: number, l: number) => fixedNoise([b, l], VALIDATION_MASK_SEED);
     const f = this.forwardMasked(x, { noise });
-    return { total: f.loss, terms: { recon: f.loss }, recon: this.pastedReconstruction(f) };
+    return { total: f.loss, terms: { recon: f.loss }, recon: this.pastedReconstruction(f), latent: f.latent };
   }
 
   /** [B, width]: the encoder on every patch (no masking), pooled (mean of patch tokens by default). */
