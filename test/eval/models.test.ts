@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { StandardScaler } from "../../src/eval/scaler.ts";
 import { LogisticRegression } from "../../src/eval/logistic.ts";
 import { KnnClassifier, retrievalPrecision } from "../../src/eval/knn.ts";
-import { pca } from "../../src/eval/project.ts";
+import { pca, umap2d } from "../../src/eval/project.ts";
 import { argmaxLabels } from "../../src/eval/forest/forest.ts";
 import { close, fixture } from "./helpers.ts";
 
@@ -67,4 +67,23 @@ test("retrieval precision@1/5/10 like sklearn NearestNeighbors(cosine)", () => {
   close(r.precision[1], M.retrieval_precision["5"], 1e-12, "p@5");
   close(r.precision[2], M.retrieval_precision["10"], 1e-12, "p@10");
   assert.ok(r.precision[0] > 1 / 7, "better than chance on real features");
+});
+
+test("UMAP: fitted on a subset, the rest transformed; same seed same layout; classes stay apart", () => {
+  const a = umap2d(Z, d, { seed: 3, maxFit: 120 });
+  const b = umap2d(Z, d, { seed: 3, maxFit: 120 });
+  assert.equal(a.fitRows, 120);
+  assert.ok(a.coords.every(Number.isFinite));
+  assert.deepEqual(a.coords, b.coords);
+  assert.notDeepEqual(umap2d(Z, d, { seed: 4, maxFit: 120 }).coords, a.coords);
+  // 2-D nearest neighbour (leave one out) keeps G1 vs the rest better than chance on these features
+  const y: string[] = M.y2;
+  let ok = 0;
+  for (let i = 0; i < n; i++) {
+    let best = -1, bd = Infinity;
+    for (let j = 0; j < n; j++) if (j !== i) { const dd = (a.coords[2 * i] - a.coords[2 * j]) ** 2 + (a.coords[2 * i + 1] - a.coords[2 * j + 1]) ** 2; if (dd < bd) { bd = dd; best = j; } }
+    if (y[best] === y[i]) ok++;
+  }
+  const major = Math.max(...["interphase", "mitosis"].map((c) => y.filter((v) => v === c).length)) / n;
+  assert.ok(ok / n > major, `1-NN agreement in the layout ${ok / n} vs majority share ${major}`);
 });
