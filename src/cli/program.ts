@@ -75,10 +75,21 @@ export function buildProgram(io: CliIO): Command {
 
   program
     .command("embed")
-    .description("embed a dataset with a trained run: embeddings.parquet, embeddings.npy + index.csv")
-    .argument("<run>", "run folder, e.g. runs/jurkat_resnet18_ae")
-    .argument("[overrides...]", "key=value overrides, e.g. data.path=other/images")
-    .action(async (run: string, overrides: string[]) => {
+    .description("embed a dataset with a trained run (runtime=native|onnx), or with a model made elsewhere (model=<package.zip | model.onnx> data.path=...): embeddings.parquet, embeddings.npy + index.csv")
+    .argument("[args...]", "run folder (e.g. runs/jurkat_resnet18_ae), then key=value overrides, e.g. data.path=other/images runtime=onnx")
+    .action(async (args: string[]) => {
+      const { inputs, overrides } = splitArgs(args);
+      if (inputs.length > 1) throw new BieError("USAGE", `bie embed takes one run folder, got ${inputs.join(", ")}`);
+      const run = inputs[0];
+      // ONNX runtime or an imported model: the export layer (src/export/) does those
+      if (overrides.some((o) => /^(embed\.)?runtime=onnx$|^embed\.model=|^model=.*\.(zip|onnx)$/i.test(o))) {
+        type M = { embedCommand(run: string | undefined, args: string[], io: object): Promise<{ outDir: string; rows: number; dim: number; imgPerSec: number }> };
+        const bar = new ProgressBar({ out: io.err });
+        const r = await (await load<M>("../export/commands.ts", "embedCommand", "embed")).embedCommand(run && requireRun(run), overrides, { onProgress: countProgress(bar, "embed"), onLog: (l: string) => bar.log(l) });
+        bar.done();
+        return say(`embeddings: ${r.outDir} (${r.rows} rows × ${r.dim} dims, ${Math.round(r.imgPerSec)} img/s)`);
+      }
+      if (!run) throw new BieError("USAGE", "bie embed needs a run folder (or model=<package.zip | model.onnx> data.path=...)");
       requireRun(run);
       if (overrides.some((o) => /^(shard|out|part_size)=/.test(o))) return (await import("../distributed/commands.ts")).embedCommand(run, overrides, scaleIO("embed"));
       const { embedRun } = await import("../train/index.ts");

@@ -140,6 +140,37 @@ const distributedSchema = z
   })
   .describe("data-parallel training over processes/machines (libtorch c10d, Gloo); batch_size is the global batch");
 
+const embedSchema = z
+  .strictObject({
+    runtime: z.enum(["native", "onnx"]).default("native").describe("bie embed: run the forward pass on the libtorch engine (native) or export the run's encoder and run it with onnxruntime (onnx)"),
+    model: z.string().min(1).optional().describe("bie embed: embed with a model made elsewhere, a bioimage.io package (.zip) or an .onnx file, instead of a run"),
+  })
+  .describe("embedding (bie embed) settings");
+
+const contrastiveSchema = z
+  .strictObject({
+    weight: z.number().min(0).default(0).describe("weight of the group contrastive term on the latent, added to the model's loss (0 = off)"),
+    temperature: z.number().positive().default(0.1).describe("NT-Xent temperature (kind=ntxent)"),
+    kind: z.enum(["ntxent", "pull"]).default("ntxent").describe("ntxent: supervised NT-Xent on cosine similarity; pull: the original's Euclidean pull of each latent to its group mean"),
+    groups: z
+      .array(z.string().min(1))
+      .default(["channel"])
+      .describe("what makes views related: manifest columns (rows agreeing on all of them are positives; label, group and id work too), or 'channel' = the channels of one image (data.channel_mode=batch)"),
+    per_group: z.number().int().min(0).default(4).describe("group sampler: this many members of a group are drawn together into a batch (batch_size/per_group groups per batch); 0 = plain shuffled batches"),
+  })
+  .describe("contrastive term pulling related views (channels, z, t, wells, plates, replicates) together; see notes/issue-13.md");
+
+const finetuneSchema = z
+  .strictObject({
+    from: z.string().min(1).nullable().default(null).describe("start from the weights of this run folder (its best checkpoint) or checkpoint file; `bie finetune` sets it"),
+    freeze: z
+      .string()
+      .regex(/^(none|encoder|stages:\d+)$/, "use none, encoder or stages:N")
+      .default("none")
+      .describe("parameters kept fixed: none, encoder (the whole backbone), or stages:N (the stem and the first N ResNet stages / ViT blocks); batch-norm statistics still adapt"),
+  })
+  .describe("fine-tuning: continue from trained weights, optionally with part of the encoder frozen");
+
 export const configSchema = z
   .strictObject({
     name: z.string().regex(/^[A-Za-z0-9._-]+$/, "use letters, digits, . _ -").optional().describe("run name (default: <data>_<model>, made unique in runs_dir)"),
@@ -160,6 +191,10 @@ export const configSchema = z
     engine: engineSchema.prefault({}),
     shapes: shapesSchema.prefault({}),
     distributed: distributedSchema.prefault({}),
+    contrastive: contrastiveSchema.prefault({}),
+    finetune: finetuneSchema.prefault({}),
+    pretrained: z.string().min(1).nullable().default(null).describe("backbone weights to start from: a .safetensors file with torchvision/timm ResNet (or timm ViT) names, loaded into the encoder"),
+    embed: embedSchema.prefault({}),
   })
   .describe("bioimage-embed run configuration");
 

@@ -1,6 +1,6 @@
 // ATen → ONNX for the neural-network operators: convolutions, linear layers, normalisation, pooling, activations,
 // resizing and padding. Each entry reproduces PyTorch's semantics with opset-17 operators.
-import { A } from "./onnx-graph.ts";
+import { A, type Attr } from "./onnx-graph.ts";
 import { axis, num, nums, type Lower, type Lowering } from "./lowering.ts";
 import { TraceError, type TracedArg } from "./trace.ts";
 
@@ -56,7 +56,7 @@ function adaptivePool(L: Lowering, [x, size]: TracedArg[], kind: "Average" | "Ma
 function resize(L: Lowering, x: TracedArg, mode: "nearest" | "linear", alignCorners: boolean): void {
   const inShape = L.info(x).shape, outShape = L.out().shape;
   const scales = new Float32Array(inShape.map((d, i) => (i < 2 ? 1 : outShape[i] / d)));
-  const attrs = mode === "nearest"
+  const attrs: Record<string, Attr> = mode === "nearest"
     ? { mode: A.str("nearest"), coordinate_transformation_mode: A.str("asymmetric"), nearest_mode: A.str("floor") }
     : { mode: A.str("linear"), coordinate_transformation_mode: A.str(alignCorners ? "align_corners" : "pytorch_half_pixel") };
   L.g.op("Resize", [L.v(x), "", L.g.initializer("scales", "float32", [scales.length], scales)], attrs, L.outName());

@@ -1,6 +1,7 @@
 // Building an ONNX graph: nodes with typed attributes, initializers from raw tensor bytes, and the model proto
 // (opset 17, IR 8) serialised with onnx-proto's compiled protobuf classes.
 import onnxProto from "onnx-proto";
+import type { onnx as P } from "onnx-proto";
 import type { DType, TypedArray } from "../engine/index.ts";
 import { BieError } from "../errors.ts";
 
@@ -25,7 +26,7 @@ export const A = {
   str: (v: string): Attr => ({ str: v }),
 };
 
-function attribute(name: string, a: Attr): onnx.IAttributeProto {
+function attribute(name: string, a: Attr): P.IAttributeProto {
   const T = onnx.AttributeProto.AttributeType;
   if ("ints" in a) return { name, type: T.INTS, ints: a.ints };
   if ("int" in a) return { name, type: T.INT, i: a.int };
@@ -46,8 +47,8 @@ export interface ValueSpec {
 }
 
 export class OnnxGraph {
-  readonly nodes: onnx.INodeProto[] = [];
-  readonly initializers: onnx.ITensorProto[] = [];
+  readonly nodes: P.INodeProto[] = [];
+  readonly initializers: P.ITensorProto[] = [];
   readonly #names = new Set<string>();
   #counter = 0;
 
@@ -99,7 +100,7 @@ export class OnnxGraph {
 
   /** The serialised model. */
   model(inputs: ValueSpec[], outputs: ValueSpec[], meta: { name: string; doc?: string; props?: Record<string, string> }): Uint8Array {
-    const info = (v: ValueSpec): onnx.IValueInfoProto => ({
+    const info = (v: ValueSpec): P.IValueInfoProto => ({
       name: v.name,
       type: { tensorType: { elemType: ONNX_DTYPE[v.dtype], shape: { dim: v.dims.map((d) => (typeof d === "string" ? { dimParam: d } : { dimValue: d })) } } },
     });
@@ -128,12 +129,12 @@ export function describeOnnx(bytes: Uint8Array): { inputs: ValueSpec[]; outputs:
   const g = m.graph;
   if (!g) throw new BieError("EXPORT", "the ONNX file has no graph");
   const init = new Set((g.initializer ?? []).map((t) => t.name ?? ""));
-  const spec = (v: onnx.IValueInfoProto): ValueSpec => {
+  const spec = (v: P.IValueInfoProto): ValueSpec => {
     const tt = v.type?.tensorType;
     return {
       name: v.name ?? "",
       dtype: DTYPE_OF_ONNX[tt?.elemType ?? 1] ?? "float32",
-      dims: (tt?.shape?.dim ?? []).map((d) => (d.dimParam ? d.dimParam : d.dimValue != null ? Number(d.dimValue) : "?")),
+      dims: (tt?.shape?.dim ?? []).map((d: P.TensorShapeProto.IDimension) => (d.dimParam ? d.dimParam : d.dimValue != null ? Number(d.dimValue) : "?")),
     };
   };
   const opset = (m.opsetImport ?? []).find((o) => !o.domain)?.version;

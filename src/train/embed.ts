@@ -24,6 +24,17 @@ export interface EmbedOptions {
   outDir?: string;
   onProgress?: (done: number, total: number, imgPerSec: number) => void;
   onLog?: (line: string) => void;
+  /** Run the forward pass elsewhere (e.g. onnxruntime): built from the loaded model, used instead of model.embed. */
+  embedder?: (model: EmbeddingModel, cfg: Config) => Promise<BatchEmbedder>;
+}
+
+/** An alternative runtime for embedding batches. */
+export interface BatchEmbedder {
+  /** Part of the resumable parts' fingerprint, so parts made by another runtime are not reused. */
+  name: string;
+  /** One batch as the loader gives it ([B, C, H, W] floats) → its embedding rows, flat. */
+  embed(x: Float32Array, shape: number[]): Promise<Float32Array>;
+  close?(): Promise<void>;
 }
 
 export interface EmbedResult {
@@ -61,7 +72,9 @@ export async function loadRunModel(runDir: string, overrides: string[] = []): Pr
 export async function embedRun(runDir: string, overrides: string[] = [], opts: EmbedOptions = {}): Promise<EmbedResult> {
   runDir = resolve(runDir);
   const { cfg, model, src } = await loadRunModel(runDir, overrides);
+  let alt: BatchEmbedder | null = null;
   try {
+    alt = opts.embedder ? await opts.embedder(model, cfg) : null;
     const trainedOn = await readTrainedData(runDir);
     const dataKey = cfg.data.path ?? cfg.data.manifest ?? "";
     const sameData = resolve(dataKey) === resolve(trainedOn);
@@ -75,7 +88,7 @@ export async function embedRun(runDir: string, overrides: string[] = [], opts: E
     const partSize = opts.partSize ?? 1024;
     const parts: number[][] = [];
     for (let i = 0; i < mine.length; i += partSize) parts.push(mine.slice(i, i + partSize));
-    const fingerprint = createHash("sha256").update(checkpointOf(runDir)).update(JSON.stringify(cfg.data)).digest("hex").slice(0, 16);
+    const fingerprint = createHash("sha256").update(checkpointOf(runDir)).update(JSON.stringify(cfg.data)).update(alt ? alt.name : "").digest("hex").slice(0, 16);
 
     const t0 = performance.now();
     let done = 0, skippedParts = 0, embeddedImgs = 0;
@@ -93,7 +106,7 @@ export async function embedRun(runDir: string, overrides: string[] = [], opts: E
       const loader = src.loaderFor(parts[p], cfg.batch_size * 4);
       for await (const batch of loader) {
         const variants = src.variantsPerItem ?? 1;
-        const z = noGrad(() =>
+        const z = alt ? meanOverVariants(await alt.embed(batch.x, batch.shape), batch.indices.length, variants) : noGrad(() =>
           tidy(() => {
             let e = autocast(bf16, () => model.embed(batchTensor(batch.x, batch.shape, cfg))).to("float32");
             if (variants > 1) e = e.reshape([batch.indices.length, variants, -1]).mean(1); // average over symmetries
@@ -126,9 +139,21 @@ export async function embedRun(runDir: string, overrides: string[] = [], opts: E
     opts.onLog?.(`embedded ${mine.length} items → ${finalDir} (dim ${dim}, ${Math.round(imgPerSec)} img/s)`);
     return { outDir: finalDir, rows: mine.length, dim, imgPerSec, skippedParts };
   } finally {
+    await alt?.close?.();
     model.dispose();
     await src.close();
   }
+}
+
+/** Average the rows of each item's symmetry variants (as the native path's reshape + mean). */
+function meanOverVariants(z: Float32Array, items: number, variants: number): Float32Array {
+  if (variants === 1) return z;
+  const dim = z.length / (items * variants);
+  const out = new Float32Array(items * dim);
+  for (let i = 0; i < items; i++)
+    for (let v = 0; v < variants; v++)
+      for (let d = 0; d < dim; d++) out[i * dim + d] += z[(i * variants + v) * dim + d] / variants;
+  return out;
 }
 
 async function readTrainedData(runDir: string): Promise<string> {
@@ -148,7 +173,7 @@ function concat(parts: Float32Array[]): Float32Array {
 }
 
 /** embeddings.parquet, embeddings.npy and index.csv, rows in dataset order. */
-export async function writeEmbeddingTables(dir: string, src: BatchSource, indices: number[], X: Float32Array, dim: number): Promise<void> {
+export async function writeEmbeddingTables(dir: string, src: Pick<BatchSource, "items">, indices: number[], X: Float32Array, dim: number): Promise<void> {
   const items = indices.map((i) => src.items[i]);
   const metaKeys = [...new Set(items.flatMap((it) => Object.keys(it.meta ?? {})))];
   const columnData: { name: string; data: unknown[]; type: "STRING" | "FLOAT" | "INT32" }[] = [
