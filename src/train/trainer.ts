@@ -3,7 +3,7 @@
 import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { performance } from "node:perf_hooks";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { tensor, tidy, noGrad, autocast, manualSeed, setThreads, Optimizer, clipGradNorm, type Tensor } from "../engine/index.ts";
 import { createModel, type EmbeddingModel } from "../models/index.ts";
 import { resolveConfig, type Config } from "../config/index.ts";
@@ -327,6 +327,9 @@ class ReadOnlyRunFolder extends RunFolder {
 /** distributed.procs=N: start N local ranks running this same function and wait for them. */
 async function launchRanks(cfg: Config, opts: TrainOptions, s: DdpSettings): Promise<TrainResult> {
   const dir = opts.resume ? resolve(opts.resume) : RunFolder.forConfig(cfg).dir;
+  perRankBatch(cfg.batch_size, s.worldSize);
+  if (!opts.resume && existsSync(join(dir, "run.json")))
+    throw new BieError("RUN_EXISTS", `run folder ${dir} already holds a run; choose another name=... or resume it with --resume ${dir}`);
   const total = cfg.engine.threads > 0 ? cfg.engine.threads : availableParallelism();
   const threadsPerRank = Math.max(1, Math.floor(total / s.worldSize));
   const port = await freePortOr(s.host, s.port);
