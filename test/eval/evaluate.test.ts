@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { evaluate } from "../../src/eval/evaluate.ts";
 import { readEmbeddings } from "../../src/eval/table.ts";
 import { compareRuns, formatComparison } from "../../src/eval/report/compare.ts";
-import { parseEvaluateArgs } from "../../src/eval/command.ts";
+import { evaluateCommand, parseEvaluateArgs } from "../../src/eval/command.ts";
 import { parseCsv } from "../../src/eval/csv.ts";
 import { closeForestPool } from "../../src/eval/forest/pool.ts";
 import { BadInputError, ConfigError } from "../../src/errors.ts";
@@ -135,4 +135,18 @@ test("bad input and settings are named", async () => {
   assert.throws(() => parseEvaluateArgs(["labelz=x"]), (e: any) => e instanceof ConfigError && e.field === "labelz");
   assert.throws(() => parseEvaluateArgs(["folds=1"]), ConfigError);
   assert.deepEqual(parseEvaluateArgs(["labels=phase", "folds=3", "models=knn,random_forest", "report=false"]), { options: { labels: "phase", folds: 3, models: ["knn", "random_forest"] }, report: false });
+});
+
+test("evaluateCommand: several inputs are evaluated, reported and compared", async () => {
+  const c = await makeRun(join(tmp, "run-c"), "run-c", 8);
+  const d = await makeRun(join(tmp, "run-d"), "run-d", 9);
+  const lines: string[] = [];
+  const res = await evaluateCommand([c.dir, d.dir], ["models=knn,random_forest", "trees=20", "umap=false"], (s) => lines.push(s));
+  assert.deepEqual(res.outDirs, [c.dir, d.dir]);
+  assert.deepEqual(res.reports, [join(c.dir, "report.html"), join(d.dir, "report.html")]);
+  assert.ok(res.reports.every((f) => existsSync(f)));
+  assert.match(res.comparison!, /^run-c\s.*\n^run-d\s/m);
+  assert.ok(lines.some((l) => /random_forest\s+macro F1 \d\.\d{3} ± \d\.\d{3}/.test(l)));
+  await assert.rejects(evaluateCommand([c.dir, d.dir], ["out=/tmp/x"], () => {}), ConfigError);
+  await assert.rejects(evaluateCommand([], [], () => {}), ConfigError);
 });
