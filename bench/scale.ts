@@ -18,8 +18,8 @@ interface Trial {
   workers: number;
   img_s: number;
   wall_s: number;
-  /** Per shard job: images and seconds in the job. */
-  jobs: { images: number; seconds: number }[];
+  /** Per shard job: images, seconds in the job, CPU seconds its sandbox used. */
+  jobs: { images: number; seconds: number; cpu_s: number }[];
   /** Pure embedding rates embedRun reported (model load excluded). */
   rates: number[];
 }
@@ -64,7 +64,7 @@ export default async function scaleBench(args: string[]): Promise<void> {
         if (jobs.length !== shards) throw new Error(`${queue}: ${jobs.length} of ${shards} shards completed; see ${work}`);
         const t0 = Math.min(...jobs.map((j) => j.processedOn!)), t1 = Math.max(...jobs.map((j) => j.finishedOn!));
         const rates = [...ws.map((w) => w.output()).join("\n").matchAll(/embedded \d+ items .*?, (\d+) img\/s\)/g)].map((m) => Number(m[1]));
-        const perJob = jobs.map((j) => ({ images: (j.returnvalue as { rows: number }).rows, seconds: (j.finishedOn! - j.processedOn!) / 1000 }));
+        const perJob = jobs.map((j) => ({ images: (j.returnvalue as { rows: number }).rows, seconds: (j.finishedOn! - j.processedOn!) / 1000, cpu_s: (j.returnvalue as { cpu_s: number }).cpu_s }));
         return { workers, img_s: images / ((t1 - t0) / 1000), wall_s: (t1 - t0) / 1000, jobs: perJob, rates };
       } finally {
         await q.close();
@@ -83,6 +83,9 @@ export default async function scaleBench(args: string[]): Promise<void> {
     }
     const pick = (w: number) => median(runs.filter((t) => t.workers === w).map((t) => t.img_s));
     const one = pick(1), two = pick(2);
+    // Images per CPU-second of the sandboxes: equal for 1 and 2 workers means running in parallel costs no extra
+    // work, so on an otherwise idle machine the wall-clock speedup is bounded only by free cores.
+    const perCpu = (w: number) => median(runs.filter((t) => t.workers === w).map((t) => t.jobs.reduce((a, j) => a + j.images, 0) / t.jobs.reduce((a, j) => a + j.cpu_s, 0)));
     // Per-image compute and per-job overhead (model load, manifest listing, writing the shard) from one worker.
     const single = runs.filter((t) => t.workers === 1);
     const perImage = median(single.flatMap((t) => t.rates).map((r) => 1 / r));
@@ -92,6 +95,7 @@ export default async function scaleBench(args: string[]): Promise<void> {
       one: round(one, 1),
       two: round(two, 1),
       speedup2: round(two / one, 3),
+      img_per_cpu_s: { one: round(perCpu(1), 1), two: round(perCpu(2), 1), ratio: round(perCpu(2) / perCpu(1), 3) },
       images,
       shards,
       image_size: size,

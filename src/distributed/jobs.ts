@@ -26,6 +26,14 @@ export interface JobOutcome {
 }
 
 export async function runJob(d: JobData, ctx: JobContext): Promise<JobOutcome> {
+  const cpu0 = process.cpuUsage();
+  const out = await runJobBody(d, ctx);
+  const cpu = process.cpuUsage(cpu0); // all threads of the sandbox: what the job cost, whatever else the machine ran
+  out.result.cpu_s = Math.round((cpu.user + cpu.system) / 1e3) / 1e3;
+  return out;
+}
+
+async function runJobBody(d: JobData, ctx: JobContext): Promise<JobOutcome> {
   if (existsSync(d.cwd)) process.chdir(d.cwd); // relative paths in configs mean what they meant to the enqueuer
   if (d.kind === "embed") {
     const threads = ctx.threads ? [`engine.threads=${ctx.threads}`, "data.workers=0"] : [];

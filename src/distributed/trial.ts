@@ -53,15 +53,17 @@ export async function runTrial(plan: SweepPlan, k: number, rung: number, o: Tria
         },
       });
     } catch (e) {
+      const run = new RunFolder(dir);
+      const info = await run.readInfo();
       if (e instanceof PauseSignal) {
-        const run = new RunFolder(dir);
-        const info = await run.readInfo();
         if (info) await run.writeInfo({ ...info, status: "interrupted", message: `${PAUSE_MESSAGE} at epoch ${e.epoch} (rung ${rung})` });
-      } else {
+      } else if (e instanceof BieError && e.code === "ENGINE" && info?.status === "failed") {
         // A loss that became NaN is the trial's result (run.json says failed; it ranks last), not a job failure.
-        const after = await readTrialState(plan, t);
-        if (!(e instanceof BieError && e.code === "ENGINE" && after.status === "failed")) throw e;
         o.onLog?.(`trial ${k}: failed: ${e.message}`);
+      } else {
+        // Anything else may pass (a file server hiccup, memory): leave the trial resumable and let the job retry.
+        if (info) await run.writeInfo({ ...info, status: "interrupted", message: `error, to be retried: ${(e as Error).message}` });
+        throw e;
       }
     }
     return readTrialState(plan, t);
