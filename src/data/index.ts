@@ -21,7 +21,7 @@ export interface DataBundle {
    * A loader for one part. train: shuffled, augmented, last partial batch dropped (a batch of one breaks batch
    * norm); val/test/all: dataset order, no augmentation, every item.
    */
-  loader(part: Part, opts?: { epoch?: number; startBatch?: number; batchSize?: number; shard?: Shard }): Loader;
+  loader(part: Part, opts?: { epoch?: number; startBatch?: number; batchSize?: number; shard?: Shard; batches?: LoaderOptions["batches"] }): Loader;
   close(): Promise<void>;
 }
 
@@ -43,6 +43,7 @@ export async function dataForConfig(cfg: Config): Promise<DataBundle> {
         epoch: opts.epoch ?? 0,
         startBatch: opts.startBatch ?? 0,
         shard: opts.shard,
+        batches: opts.batches,
         workers: cfg.data.workers,
         prefetch: cfg.data.prefetch,
       };

@@ -22,6 +22,8 @@ export interface LoaderOptions {
   startBatch?: number;
   /** Data-parallel training: load only this rank's slice of every batch of the (global) plan. */
   shard?: Shard;
+  /** The epoch's batches from another sampler (e.g. groups together for a contrastive term) instead of shuffle-and-cut. */
+  batches?: (indices: readonly number[], seed: number, epoch: number, batchSize: number) => number[][];
 }
 
 export interface Shard {
@@ -50,7 +52,7 @@ const SHUFFLE_STREAM = 0x5eed5;
 export class Loader implements AsyncIterable<Batch> {
   readonly stats = { waitMs: 0, batches: 0, items: 0 };
   readonly skipped: SkippedItem[] = [];
-  private readonly o: Required<LoaderOptions>;
+  private readonly o: Required<Omit<LoaderOptions, "batches">> & Pick<LoaderOptions, "batches">;
 
   constructor(readonly dataset: Dataset, readonly indices: readonly number[], opts: LoaderOptions) {
     if (!(opts.batchSize >= 1)) throw new RangeError("batchSize must be at least 1");
@@ -61,10 +63,13 @@ export class Loader implements AsyncIterable<Batch> {
 
   /** The epoch's batches of dataset indices, before startBatch is applied. */
   plan(): number[][] {
-    const order = [...this.indices];
-    if (this.o.shuffle) new Rng(hash32(this.o.seed, this.o.epoch, SHUFFLE_STREAM)).shuffle(order);
-    const out: number[][] = [];
-    for (let i = 0; i < order.length; i += this.o.batchSize) out.push(order.slice(i, i + this.o.batchSize));
+    let out: number[][] = [];
+    if (this.o.batches) out = this.o.batches(this.indices, this.o.seed, this.o.epoch, this.o.batchSize);
+    else {
+      const order = [...this.indices];
+      if (this.o.shuffle) new Rng(hash32(this.o.seed, this.o.epoch, SHUFFLE_STREAM)).shuffle(order);
+      for (let i = 0; i < order.length; i += this.o.batchSize) out.push(order.slice(i, i + this.o.batchSize));
+    }
     if (this.o.dropLast && out.length && out[out.length - 1].length < this.o.batchSize) out.pop();
     return this.o.shard.count > 1 ? out.map((b) => shardSlice(b, this.o.shard)) : out;
   }

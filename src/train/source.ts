@@ -2,7 +2,9 @@
 // Both give NCHW float batches in dataset order or in a seeded shuffled order per epoch.
 import type { Config } from "../config/index.ts";
 import { imageSizeHW } from "../config/index.ts";
-import { dataForConfig, Loader, type Batch, type Item, type Part, type Shard } from "../data/index.ts";
+import { dataForConfig, Loader, type Batch, type Item, type LoaderOptions, type Part, type Shard } from "../data/index.ts";
+import { relatedViews } from "./related.ts";
+import { groupBatchPlan } from "./related-sampler.ts";
 
 export interface BatchSource {
   items: Item[];
@@ -28,15 +30,31 @@ export async function sourceForConfig(cfg: Config): Promise<BatchSource> {
   }
   const bundle = await dataForConfig(cfg);
   const ds = bundle.dataset;
+  const channelsPerItem = ds.channelMode === "batch" ? ds.prep.channels : 1;
+  const grouped = groupSampler(cfg, ds.items, channelsPerItem);
   return {
     items: ds.items,
     split: bundle.split,
     inputChannels: ds.inputChannels,
     imageSize: imageSizeHW(cfg.data.image_size),
-    channelsPerItem: ds.channelMode === "batch" ? ds.prep.channels : 1,
-    loader: (part, opts) => bundle.loader(part, opts),
+    channelsPerItem,
+    loader: (part, opts) => bundle.loader(part, grouped && (part === "train" || part === "val") ? { ...opts, batches: grouped[part] } : opts),
     loaderFor: (indices, batchSize) => new Loader(ds, indices, { batchSize, workers: cfg.data.workers, prefetch: cfg.data.prefetch }),
     skipped: () => ds.skipped,
     close: () => bundle.close(),
+  };
+}
+
+/**
+ * Batch plans that keep groups together when the contrastive term groups items by manifest columns
+ * (contrastive.per_group > 0): training draws a new plan per epoch, validation always uses epoch 0's.
+ */
+function groupSampler(cfg: Config, items: Item[], channelsPerItem: number): { train: LoaderOptions["batches"]; val: LoaderOptions["batches"] } | null {
+  const keys = relatedViews(cfg, items, channelsPerItem)?.itemKeys;
+  const k = cfg.contrastive.per_group;
+  if (!keys || k === 0) return null;
+  return {
+    train: (indices, seed, epoch, batchSize) => groupBatchPlan(indices, keys, k, batchSize, seed, epoch),
+    val: (indices, seed, _epoch, batchSize) => groupBatchPlan(indices, keys, k, batchSize, seed, 0),
   };
 }

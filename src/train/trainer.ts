@@ -5,7 +5,7 @@ import { availableParallelism } from "node:os";
 import { performance } from "node:perf_hooks";
 import { join, resolve } from "node:path";
 import { tensor, tidy, noGrad, autocast, manualSeed, setThreads, Optimizer, clipGradNorm, type Tensor } from "../engine/index.ts";
-import { createModel, type EmbeddingModel } from "../models/index.ts";
+import { createModel, type EmbeddingModel, type LossTerms } from "../models/index.ts";
 import { resolveConfig, type Config } from "../config/index.ts";
 import { EngineError, BieError } from "../errors.ts";
 import { learningRateAt } from "./schedule.ts";
@@ -20,10 +20,20 @@ import { ddpSettings, perRankBatch, type DdpSettings } from "../distributed/ddp-
 import { DataParallel } from "../distributed/ddp.ts";
 import { launchLocalRanks, freePortOr } from "../distributed/ddp-launch.ts";
 import { syncBatchNorm } from "../distributed/ddp-syncbn.ts";
+import { relatedViews, withContrastive } from "./related.ts";
+import { loadInitialWeights, trainableParameters } from "./finetune.ts";
 
-/** The model's own loss, plus the distance-matrix validity penalties for task=shapes. */
-export function lossWithTask(cfg: Config, model: EmbeddingModel, x: Tensor): { total: Tensor; terms: Record<string, Tensor>; recon: Tensor } {
+/**
+ * The model's own loss, plus the distance-matrix validity penalties for task=shapes, plus the group contrastive
+ * term on the latent when `groups` (one group number per batch row) is given.
+ */
+export function lossWithTask(cfg: Config, model: EmbeddingModel, x: Tensor, groups?: Int32Array | null): LossTerms {
   const out = model.lossTerms(x);
+  const res = withTaskPenalties(cfg, out);
+  return groups ? withContrastive(cfg, res, out.latent ?? model.embed(x), groups) : res;
+}
+
+function withTaskPenalties(cfg: Config, out: LossTerms): LossTerms {
   if (cfg.task !== "shapes") return out;
   const w = cfg.shapes.penalties;
   const p = matrixPenalties(out.recon.to("float32"));
@@ -122,7 +132,9 @@ async function trainLoop(cfg: Config, run: RunFolder, src: BatchSource, resuming
   const model = modelForConfig(cfg, src);
   if (cfg.engine.memory_format === "channels_last") model.toMemoryFormat("channels_last");
   if (ddp && cfg.distributed.sync_bn) syncBatchNorm(model, ddp.pg);
-  const optim = new Optimizer(cfg.optim.name, model.parameters(), {
+  if (!resuming) await loadInitialWeights(cfg, model, log); // finetune.from / pretrained
+  const related = relatedViews(cfg, src.items, src.channelsPerItem);
+  const optim = new Optimizer(cfg.optim.name, trainableParameters(cfg, model), {
     lr: cfg.optim.lr,
     weightDecay: cfg.optim.weight_decay,
     betas: cfg.optim.betas as [number, number],
@@ -196,7 +208,7 @@ async function trainLoop(cfg: Config, run: RunFolder, src: BatchSource, resuming
         ddp?.broadcastBuffers(model);
         const terms = tidy(() => {
           const x = batchTensor(batch.x, batch.shape, cfg);
-          const out = autocast(bf16, () => lossWithTask(cfg, model, x));
+          const out = autocast(bf16, () => lossWithTask(cfg, model, x, related?.rowGroups(batch.indices, src.channelsPerItem)));
           const vals: Record<string, number> = { loss: NAN_FAILPOINT === pos.step + 1 ? NaN : out.total.item() };
           for (const [k, t] of Object.entries(out.terms)) vals[k] = t.item();
           // Data-parallel: means over the global batch, so every rank logs and decides on the same numbers.
@@ -284,12 +296,13 @@ async function validate(cfg: Config, model: EmbeddingModel, src: BatchSource, ru
   let first = true;
   const wantRecon = ((epoch + 1) % cfg.recon_every === 0 || epoch + 1 === cfg.epochs) && (!ddp || ddp.isMain);
   const bf16 = cfg.engine.precision === "bf16";
+  const related = relatedViews(cfg, src.items, src.channelsPerItem);
   for await (const batch of src.loader(part, { epoch, shard: ddp ? { rank: ddp.rank, count: ddp.worldSize } : undefined })) {
     const rows = batch.shape[0];
     const out = noGrad(() =>
       tidy(() => {
         const x = batchTensor(batch.x, batch.shape, cfg);
-        const r = autocast(bf16, () => lossWithTask(cfg, model, x));
+        const r = autocast(bf16, () => lossWithTask(cfg, model, x, related?.rowGroups(batch.indices, src.channelsPerItem)));
         const vals: Record<string, number> = { loss: r.total.item() };
         for (const [k, t] of Object.entries(r.terms)) vals[k] = t.item();
         const recon = first && wantRecon ? r.recon.toFloat32() : null;
