@@ -78,7 +78,7 @@ export async function queueEmbedCommand(run: string, args: string[], io: Command
   const { opts, rest } = takeOptions(args, { redis: "string", queue: "string", shards: "int", out: "string", part_size: "int", attempts: "int", backoff_ms: "int" });
   const redis = redisOf(opts.redis);
   const r = await queueEmbed({ redis, queue: str(opts.queue), run, overrides: rest, out: str(opts.out), shards: num(opts.shards), partSize: num(opts.part_size), retry: retryOf(opts) });
-  io.say(`queued ${r.shards} embedding shards → ${r.out} (merged automatically after the last one)`);
+  io.say(`queued ${r.shards} embedding shards → ${r.out} (merged automatically after the last one)${r.retried ? `; ${r.retried} failed job(s) put back in the queue` : ""}`);
   io.say(`start workers: bie worker redis=${redis}; watch: bie queue status redis=${redis}`);
 }
 
@@ -87,7 +87,7 @@ export async function queueSweepCommand(spec: string, args: string[], io: Comman
   if (rest.length) throw new BieError("USAGE", `unknown options ${rest.join(" ")} (config settings belong in the spec's set:)`);
   const redis = redisOf(opts.redis);
   const r = await queueSweep({ redis, queue: str(opts.queue), spec, out: str(opts.out), retry: retryOf(opts) });
-  io.say(`queued ${r.queued} trial jobs of ${r.trials} trials (rungs at epochs ${r.rungs.join(", ")}) → ${r.dir}`);
+  io.say(`queued ${r.queued} trial jobs of ${r.trials} trials (rungs at epochs ${r.rungs.join(", ")}) → ${r.dir}${r.retried ? `; ${r.retried} failed job(s) put back in the queue` : ""}`);
   io.say(`start workers: bie worker redis=${redis}; watch: bie queue status redis=${redis}`);
 }
 

@@ -4,7 +4,7 @@ import { resolve } from "node:path";
 import { listItems } from "../data/index.ts";
 import { BieError } from "../errors.ts";
 import { defaultEmbedOut, runConfig } from "./embed-shard.ts";
-import { addJobs, groupId, openQueue, recordGroup, type JobData, type RetryOptions } from "./queue.ts";
+import { addJobs, groupId, openQueue, recordGroup, retryFailed, type JobData, type RetryOptions } from "./queue.ts";
 import { prepareSweep } from "./sweep-run.ts";
 import { readTrialStates } from "./sweep-state.ts";
 import { pendingWork } from "./sweep-work.ts";
@@ -27,13 +27,15 @@ export async function queueEmbed(o: QueueTarget & { run: string; overrides: stri
   const group = groupId("embed", out);
   const jobs: JobData[] = Array.from({ length: shards }, (_, index) => ({ kind: "embed", group, cwd: process.cwd(), run, overrides: o.overrides, out, shard: { index, count: shards }, partSize: o.partSize }));
   const q = openQueue(o.redis, o.queue);
+  let retried = 0;
   try {
     await addJobs(q, jobs, o.retry);
+    retried = await retryFailed(q, [...jobs, { kind: "merge", group, cwd: process.cwd(), out, count: shards }]);
     await recordGroup(q, group, { kind: "embed", path: out, jobs: shards, created: new Date().toISOString() });
   } finally {
     await q.close();
   }
-  return { group, out, shards };
+  return { group, out, shards, retried };
 }
 
 export async function queueSweep(o: QueueTarget & { spec: string; out?: string }) {
@@ -42,11 +44,13 @@ export async function queueSweep(o: QueueTarget & { spec: string; out?: string }
   const work = pendingWork(plan, await readTrialStates(plan));
   const jobs: JobData[] = work.map((w) => ({ kind: "trial", group, cwd: process.cwd(), sweepDir: plan.dir, trial: w.trial, rung: w.rung }));
   const q = openQueue(o.redis, o.queue);
+  let retried = 0;
   try {
     await addJobs(q, jobs, o.retry);
+    retried = await retryFailed(q, jobs);
     await recordGroup(q, group, { kind: "sweep", path: plan.dir, jobs: plan.trials.length, created: new Date().toISOString() });
   } finally {
     await q.close();
   }
-  return { group, dir: plan.dir, trials: plan.trials.length, rungs: plan.rungs, queued: jobs.length };
+  return { group, dir: plan.dir, trials: plan.trials.length, rungs: plan.rungs, queued: jobs.length, retried };
 }

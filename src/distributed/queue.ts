@@ -91,6 +91,19 @@ export async function addJobs(q: Queue, jobs: JobData[], retry: RetryOptions = {
   await q.addBulk(jobs.map((d) => ({ name: jobName(d), data: d, opts: opts(d) })));
 }
 
+/** Put jobs that ran out of attempts back in the queue: re-running an enqueue command repairs a failed run. */
+export async function retryFailed(q: Queue, jobs: JobData[]): Promise<number> {
+  let n = 0;
+  for (const d of jobs) {
+    const job = await q.getJob(jobId(d));
+    if (job && (await job.getState()) === "failed") {
+      await job.retry("failed");
+      n++;
+    }
+  }
+  return n;
+}
+
 export async function recordGroup(q: Queue, id: string, info: GroupInfo): Promise<void> {
   const client = await q.getBackend().client;
   await client.hset(groupsKey(q), { [id]: JSON.stringify(info) });
