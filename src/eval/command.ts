@@ -1,14 +1,16 @@
 // `bie evaluate <inputs...> key=value...`: evaluate each input, write its report, and with several inputs
 // print their key numbers side by side. Keys: labels, groups, folds, seed, trees, features, exclude,
-// labels_file, join, id_column, path_column, image_root, out, threads, models, umap, report, retrieval_k.
+// labels_file, join, id_column, path_column, image_root, out, threads, models, umap, report, retrieval_k,
+// batch, control, corrections (batch effects: batch-report.ts).
 import { ConfigError } from "../errors.ts";
 import { evaluate, type EvaluateOptions } from "./evaluate.ts";
 import { closeForestPool } from "./forest/pool.ts";
 import { MODELS, type ModelName } from "./crossval.ts";
 import { writeReport } from "./report/report.ts";
 import { compareRuns, formatComparison } from "./report/compare.ts";
+import { CORRECTIONS, type Correction } from "./correct.ts";
 
-const KEYS = ["labels", "groups", "folds", "seed", "trees", "features", "exclude", "labels_file", "join", "id_column", "path_column", "image_root", "out", "threads", "models", "umap", "report", "retrieval_k"] as const;
+const KEYS = ["labels", "groups", "folds", "seed", "trees", "features", "exclude", "labels_file", "join", "id_column", "path_column", "image_root", "out", "threads", "models", "umap", "report", "retrieval_k", "batch", "control", "corrections"] as const;
 type Key = (typeof KEYS)[number];
 
 function int(key: string, v: string, min: number): number {
@@ -51,6 +53,14 @@ export function parseEvaluateArgs(overrides: readonly string[]): { options: Eval
       case "umap": o.projections = bool(key, v); break;
       case "report": report = bool(key, v); break;
       case "retrieval_k": o.retrievalK = list(v).map((s) => int(key, s, 1)); break;
+      case "batch": o.batch = v; break;
+      case "control": o.control = v; break;
+      case "corrections": {
+        const cs = list(v).filter((c) => c !== "none");
+        for (const c of cs) if (!CORRECTIONS.includes(c as Correction)) throw new ConfigError(key, `unknown correction '${c}' (known: ${CORRECTIONS.join(", ")}, none)`);
+        o.corrections = cs as Correction[];
+        break;
+      }
       case "models": {
         const ms = list(v);
         for (const m of ms) if (!MODELS.includes(m as ModelName)) throw new ConfigError(key, `unknown model '${m}' (known: ${MODELS.join(", ")})`);
@@ -71,7 +81,7 @@ export async function evaluateCommand(inputs: string[], overrides: string[], say
   const outDirs: string[] = [], reports: string[] = [];
   try {
     for (const input of inputs) {
-      const res = await evaluate(input, options);
+      const res = await evaluate(input, { ...options, onLog: options.onLog ?? say });
       const r = res.report;
       outDirs.push(r.outDir);
       say(`${input}: ${r.rows.labelled} labelled rows, ${r.classes.length} classes, ${r.rows.features} features, ${r.protocol.folds}-fold`);

@@ -12,6 +12,8 @@ import { pca, umap2d } from "./project.ts";
 import { StandardScaler, takeRows } from "./scaler.ts";
 import { joinColumns, readEmbeddings, readFeatureCsv, withIdsAndPaths, type EmbeddingTable } from "./table.ts";
 import type { FoldMetrics, MeanSd } from "./metrics.ts";
+import { batchFiles, evaluateBatches, type BatchReport, type BatchResult } from "./batch-report.ts";
+import type { Correction } from "./correct.ts";
 
 export interface EvaluateOptions {
   labels?: string; // label column (default "label"); rows with an empty label are left out of supervised scores
@@ -33,6 +35,10 @@ export interface EvaluateOptions {
   umapMaxFit?: number; // UMAP is fitted on at most this many rows (default 10000), the rest transformed
   retrievalK?: readonly number[]; // default [1, 5, 10]
   write?: boolean; // write the files (default true)
+  batch?: string; // batch column: batch-effect metrics before and after correction (batch-report.ts)
+  control?: string; // "<column>=<value>": control items for the pca_center_scale correction
+  corrections?: readonly Correction[]; // default center_scale (+ pca_center_scale with control)
+  onLog?: (line: string) => void;
 }
 
 type Summary = Record<(typeof SUMMARY_KEYS)[number], MeanSd | null>;
@@ -56,6 +62,7 @@ export interface EvalReport {
   projections: { pca: { explainedVarianceRatio: number[] } | null; umap: { fitRows: number; seconds: number } | null };
   seconds: number;
   files: string[];
+  batch?: BatchReport | null; // with options.batch
 }
 
 export interface EvaluateResult {
@@ -66,6 +73,7 @@ export interface EvaluateResult {
   predictions: Partial<Record<ModelName, string[]>>; // per labelled row
   neighbours: { queries: Int32Array; lists: Int32Array; k: number } | null; // queries and neighbours: indices into labelledRows
   projection: { pca: Float64Array | null; umap: Float64Array | null }; // per table row, (x, y)
+  batch?: BatchResult | null;
 }
 
 /** Load any supported input into a table (label/group columns joined in when labelsFile is given). */
@@ -156,6 +164,8 @@ export async function evaluate(input: string, opts: EvaluateOptions = {}): Promi
     }
   }
 
+  const batch = opts.batch ? await evaluateBatches(table, { batch: opts.batch, control: opts.control, corrections: opts.corrections, labels: labelCol, seed, trees, threads: opts.threads, onLog: opts.onLog }) : null;
+
   const outDir = resolve(opts.outDir ?? defaultOutDir(input));
   const classCounts = Object.fromEntries(classes.map((c) => [c, y.filter((v) => v === c).length]));
   const report: EvalReport = {
@@ -176,11 +186,12 @@ export async function evaluate(input: string, opts: EvaluateOptions = {}): Promi
     projections,
     seconds: 0,
     files: [],
+    batch: batch?.report ?? null,
   };
   const result: EvaluateResult = {
     report, table, labelledRows: rows, testFold,
     predictions: Object.fromEntries(cv.models.map((m) => [m.model, m.predictions])),
-    neighbours, projection: { pca: pcaCoords, umap: umapCoords },
+    neighbours, projection: { pca: pcaCoords, umap: umapCoords }, batch,
   };
   report.seconds = (performance.now() - t0) / 1000;
   if (opts.write ?? true) writeEvaluation(result);
@@ -194,7 +205,7 @@ export function writeEvaluation(res: EvaluateResult): void {
   const { report, table, labelledRows: rows } = res;
   const dir = report.outDir;
   mkdirSync(dir, { recursive: true });
-  const files: [string, string][] = [];
+  const files: [string, string | Uint8Array][] = [];
   const modelNames = Object.keys(report.models);
 
   files.push(["eval_folds.csv", formatCsv(
@@ -232,6 +243,7 @@ export function writeEvaluation(res: EvaluateResult): void {
       Array.from({ length: table.n }, (_, i) => [table.ids[i], table.paths[i], table.columns[report.labels][i], u ? r6(u[2 * i]) : null, u ? r6(u[2 * i + 1]) : null, p ? r6(p[2 * i]) : null, p ? r6(p[2 * i + 1]) : null]),
     )]);
   }
+  if (res.batch) files.push(...batchFiles(res.batch));
   report.files = ["eval.json", ...files.map(([name]) => name)];
   for (const [name, text] of files) writeFileAtomic(join(dir, name), text);
   writeFileAtomic(join(dir, "eval.json"), JSON.stringify(report, null, 1) + "\n");

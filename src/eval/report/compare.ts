@@ -16,7 +16,9 @@ export function compareRuns(dirs: readonly string[]): RunComparison {
   const rows = dirs.map((d) => {
     const dir = resolve(d);
     const ev = readEvalReport(dir);
-    const runFile = join(dir, "run.json");
+    // embeddings of other data live in <run>/embed_<data>/, the run's files one folder up
+    const root = !existsSync(join(dir, "config.yaml")) && existsSync(join(dir, "..", "config.yaml")) ? join(dir, "..") : dir;
+    const runFile = join(root, "run.json");
     const run = existsSync(runFile) ? (JSON.parse(readFileSync(runFile, "utf8")) as Record<string, unknown>) : {};
     const s = (m: string, k: "macroF1" | "balancedAccuracy" | "accuracy" | "rocAuc") => ev.models[m]?.summary[k]?.mean ?? null;
     const p = (k: number) => { const i = ev.retrieval?.k.indexOf(k) ?? -1; return i >= 0 ? ev.retrieval!.precision[i] : null; };

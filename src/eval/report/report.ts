@@ -76,7 +76,9 @@ function readCsvIf(file: string): { header: string[]; rows: string[][] } | null 
 export async function writeReport(runDir: string, opts: ReportOptions = {}): Promise<string> {
   const dir = resolve(runDir);
   const ev = readEvalReport(dir);
-  const run = existsSync(join(dir, "run.json")) ? (JSON.parse(readFileSync(join(dir, "run.json"), "utf8")) as Record<string, unknown>) : null;
+  // Embeddings of other data live in <run>/embed_<data>/: the training files are then one folder up.
+  const runRoot = !existsSync(join(dir, "config.yaml")) && existsSync(join(dir, "..", "config.yaml")) ? resolve(dir, "..") : dir;
+  const run = existsSync(join(runRoot, "run.json")) ? (JSON.parse(readFileSync(join(runRoot, "run.json"), "utf8")) as Record<string, unknown>) : null;
   const title = String(run?.name ?? ev.input);
   const parts: string[] = [];
 
@@ -127,7 +129,7 @@ export async function writeReport(runDir: string, opts: ReportOptions = {}): Pro
   }
 
   // Training curves
-  const metrics = readMetrics(join(dir, "metrics.jsonl"));
+  const metrics = readMetrics(join(runRoot, "metrics.jsonl"));
   if (metrics.rows.length) {
     const charts = [lineSvg(curves(metrics.rows, "loss"), { title: "Loss", xLabel: "epoch", yLabel: "loss", logY: metrics.rows.every((r) => !(typeof r.loss === "number") || r.loss > 0) })];
     const comp = (["recon", "kl", "vq"] as const).flatMap((k) => curves(metrics.rows, k));
@@ -138,7 +140,7 @@ export async function writeReport(runDir: string, opts: ReportOptions = {}): Pro
   }
 
   // Reconstructions
-  const reconDir = join(dir, "recon");
+  const reconDir = join(runRoot, "recon");
   const recon = existsSync(reconDir) ? readdirSync(reconDir).filter((f) => /\.png$/i.test(f)).sort() : [];
   if (recon.length) {
     const shown = [...new Set([recon[0], recon[recon.length - 1]])];
@@ -150,7 +152,7 @@ export async function writeReport(runDir: string, opts: ReportOptions = {}): Pro
   if (nn && proj) parts.push(await gallery(ev, proj, nn, opts));
 
   // Config
-  if (existsSync(join(dir, "config.yaml"))) parts.push(`<section><h2>Run config</h2><pre>${esc(readFileSync(join(dir, "config.yaml"), "utf8"))}</pre></section>`);
+  if (existsSync(join(runRoot, "config.yaml"))) parts.push(`<section><h2>Run config</h2><pre>${esc(readFileSync(join(runRoot, "config.yaml"), "utf8"))}</pre></section>`);
 
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)} — bioimage-embed report</title><style>${CSS}</style></head><body><h1>${esc(title)}</h1>${parts.join("\n")}<footer>bioimage-embed evaluation report · ${esc(ev.created)}</footer></body></html>\n`;
   const out = resolve(opts.out ?? join(dir, "report.html"));
