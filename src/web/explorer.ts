@@ -36,7 +36,7 @@ export async function startExplorer(runDir: string, start: StartOptions = {}): P
   maps.set("umap", Promise.resolve(await umapProjection(run, opts.umapMaxFit, opts.rebuild, log)));
   const thumbs = await openThumbs(run.dir, run.table.paths, opts.thumbSize, opts.rebuild, log);
   const ctx: ExplorerContext = {
-    run, opts, thumbs, encoder: encoderFor(run.dir),
+    run, opts, thumbs, encoder: encoderFor(run.dir, log),
     projection(kind) {
       let p = maps.get(kind);
       if (!p) {
