@@ -46,12 +46,20 @@ function citeLines(text: string): string[] {
 }
 
 /**
- * Citations of the data at `dataPath` (a folder or a manifest file), from the first attribution file found in its
- * folder or the two above. Entries without a DOI or URL get the file's first URL (the data's source), since the
- * spec wants one of the two.
+ * Citations of the data, from the first attribution file found beside one of `paths` (the data folder or manifest,
+ * then an image of it) or up to two folders above. Entries without a DOI or URL get the file's first URL (the
+ * data's source), since the spec wants one of the two.
  */
-export function dataCitations(dataPath: string): { cites: CiteEntry[]; from: string | null } {
-  let dir = resolve(dataPath);
+export function dataCitations(...paths: string[]): { cites: CiteEntry[]; from: string | null } {
+  for (const p of paths.filter(Boolean)) {
+    const found = citationsNear(p);
+    if (found.from) return found;
+  }
+  return { cites: [], from: null };
+}
+
+function citationsNear(path: string): { cites: CiteEntry[]; from: string | null } {
+  let dir = resolve(path);
   if (existsSync(dir) && statSync(dir).isFile()) dir = dirname(dir);
   for (let up = 0; up < 3; up++, dir = dirname(dir)) {
     for (const f of ATTRIBUTION_FILES) {

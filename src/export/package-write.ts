@@ -1,6 +1,6 @@
 // `bie export RUN format=bioimageio`: the run's encoder as ONNX, a test input (a held-out image, raw intensities,
 // fitted to the input size) and its test output, the latest reconstruction figure as cover, a README and rdf.yaml,
-// all flat in one zip; then the package is validated as any other would be.
+// all flat in one zip. Weights and tensors are stored, not deflated: float32 shrinks ~7% for 20× the time.
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { userInfo } from "node:os";
@@ -92,7 +92,7 @@ export async function writePackage(runDir: string, cfg: Config, model: Embedding
   else warnings.push("the run has no reconstruction figure (recon/*.png): the package has no cover");
 
   const dataPath = cfg.data.path ?? cfg.data.manifest ?? "";
-  const found = dataCitations(dataPath);
+  const found = dataCitations(dataPath, test.path);
   const dataCites: CiteEntry[] = opts.citeData?.length ? opts.citeData.map(parseCite) : found.cites;
   if (!dataCites.length) warnings.push(`no citation found for the training data (${dataPath}); pass cite_data='text|doi-or-url'`);
   const runName = basename(resolve(runDir));
@@ -120,7 +120,7 @@ export async function writePackage(runDir: string, cfg: Config, model: Embedding
   files.set("rdf.yaml", new TextEncoder().encode(YAML.stringify(rdf, { lineWidth: 0 })));
 
   const out = resolve(opts.out ?? join(runDir, `${rdfName(runName).replace(/\s+/g, "_")}.bioimageio.zip`));
-  const zipped = zipSync(Object.fromEntries([...files].map(([k, v]) => [k, [v, { level: k.endsWith(".onnx") ? 1 : 6 }]])));
+  const zipped = zipSync(Object.fromEntries([...files].map(([k, v]) => [k, [v, { level: /\.(onnx|npy)$/.test(k) ? 0 : 6 }]])));
   await writeFileAtomic(out, zipped);
   return { path: out, rdf, nativeMaxAbs, warnings };
 }

@@ -20,30 +20,59 @@ export interface ValidationReport {
   reproduced: { output: string; maxAbs: number; maxRel: number; mismatchedPerMillion: number }[];
 }
 
-let compiled: ValidateFunction | null = null;
-function schemaValidator(): ValidateFunction {
+interface Compiled {
+  ajv: InstanceType<typeof Ajv2020.default>;
+  validate: ValidateFunction;
+}
+let compiled: Compiled | null = null;
+function schemaValidator(): Compiled {
   if (compiled) return compiled;
   const schema = JSON.parse(readFileSync(new URL("./schema/bioimageio_schema_model_0.5.json", import.meta.url), "utf8"));
-  const ajv = new Ajv2020.default({ strict: false, allErrors: true, logger: false });
+  // verbose: errors carry their schema and data, so a failed discriminated oneOf can be re-checked on its one branch
+  const ajv = new Ajv2020.default({ strict: false, allErrors: true, logger: false, verbose: true });
   ajv.addFormat("uri", /^[a-z][a-z0-9+.-]*:\S+$/i);
   ajv.addFormat("email", /^[^\s@]+@[^\s@]+$/);
   ajv.addFormat("date", /^\d{4}-\d{2}-\d{2}$/);
   ajv.addFormat("date-time", /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/);
   ajv.addFormat("path", true);
   ajv.addFormat("file-path", true);
-  return (compiled = ajv.compile(schema));
+  ajv.addSchema(schema, "model");
+  return (compiled = { ajv, validate: ajv.getSchema("model")! });
 }
 
-/** The most specific schema errors (anyOf/oneOf branches produce many; keep the deepest per place). */
-function schemaMessages(errors: ErrorObject[]): string[] {
+/**
+ * Readable schema errors. A oneOf with a discriminator (axis `type`, processing `id`) reports every branch's
+ * failure; re-check the data on the branch its discriminator names and report only that. Elsewhere keep the
+ * deepest error per place.
+ */
+function schemaMessages(errors: ErrorObject[], ajv: Compiled["ajv"]): string[] {
+  const out: string[] = [];
+  const covered: string[] = [];
+  for (const e of errors) {
+    const disc = (e.parentSchema as { discriminator?: { propertyName: string; mapping: Record<string, unknown> } } | undefined)?.discriminator;
+    if (e.keyword !== "oneOf" || !disc) continue;
+    const value = (e.data as Record<string, unknown> | null)?.[disc.propertyName];
+    const ref = disc.mapping[String(value)];
+    covered.push(e.instancePath);
+    if (typeof ref !== "string") {
+      out.push(`${e.instancePath}/${disc.propertyName}: '${String(value)}' is not one of ${Object.keys(disc.mapping).join(", ")}`);
+      continue;
+    }
+    const branch = ajv.getSchema(`model${ref}`)!;
+    if (!branch(e.data)) out.push(...schemaMessages(branch.errors ?? [], ajv).map((m) => `${e.instancePath}${m === "/" ? "" : m.startsWith("/:") ? m.slice(1) : m}`));
+  }
+  const rest = errors.filter((e) => !covered.some((c) => e.instancePath === c || e.instancePath.startsWith(`${c}/`)));
   const byPath = new Map<string, ErrorObject[]>();
-  for (const e of errors) byPath.set(e.instancePath, [...(byPath.get(e.instancePath) ?? []), e]);
-  const paths = [...byPath.keys()].filter((p) => ![...byPath.keys()].some((q) => q !== p && q.startsWith(`${p}/`)));
-  return paths.slice(0, 8).map((p) => {
-    const e = byPath.get(p)!.find((x) => !["anyOf", "oneOf"].includes(x.keyword)) ?? byPath.get(p)![0];
-    const extra = e.keyword === "additionalProperties" ? ` ('${(e.params as { additionalProperty: string }).additionalProperty}')` : e.keyword === "const" ? ` (${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)})` : e.keyword === "enum" ? "" : "";
-    return `${p || "/"}: ${e.message}${extra}`;
-  });
+  for (const e of rest) byPath.set(e.instancePath, [...(byPath.get(e.instancePath) ?? []), e]);
+  // a place's own structural error (required, additionalProperties) always shows; branch noise only at the leaves
+  const structural = (e: ErrorObject) => ["required", "additionalProperties", "minItems", "maxItems"].includes(e.keyword);
+  const paths = [...byPath.keys()].filter((p) => byPath.get(p)!.some(structural) || ![...byPath.keys()].some((q) => q !== p && q.startsWith(`${p}/`)));
+  for (const p of paths) {
+    const e = byPath.get(p)!.find(structural) ?? byPath.get(p)!.find((x) => !["anyOf", "oneOf"].includes(x.keyword)) ?? byPath.get(p)![0];
+    const extra = e.keyword === "additionalProperties" ? ` ('${(e.params as { additionalProperty: string }).additionalProperty}')` : e.keyword === "const" ? ` (${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)})` : "";
+    out.push(`${p || "/"}: ${e.message}${extra}`);
+  }
+  return out.slice(0, 10);
 }
 
 function checkSemantics(pkg: ModelPackage, errors: string[], warnings: string[]): void {
@@ -165,9 +194,9 @@ async function reproduce(pkg: ModelPackage, tests: TestCase, report: ValidationR
 export async function validatePackage(p: ModelPackage | string, opts: { schema?: "error" | "warn"; reproduce?: boolean } = {}): Promise<ValidationReport> {
   const pkg = typeof p === "string" ? readPackage(p) : p;
   const report: ValidationReport = { ok: false, errors: [], warnings: [], reproduced: [] };
-  const validate = schemaValidator();
+  const { ajv, validate } = schemaValidator();
   if (!validate(pkg.rdf)) {
-    const msgs = schemaMessages(validate.errors ?? []).map((m) => `rdf.yaml ${m}`);
+    const msgs = schemaMessages(validate.errors ?? [], ajv).map((m) => `rdf.yaml ${m}`);
     (opts.schema === "warn" ? report.warnings : report.errors).push(...msgs);
   }
   checkSemantics(pkg, report.errors, report.warnings);
