@@ -41,9 +41,10 @@ interface SimResult {
 function readCosts(): Costs {
   const f = `${repoRoot}bench/results/scale.json`;
   if (existsSync(f)) {
-    const r = JSON.parse(readFileSync(f, "utf8")) as { per_image_s?: number; per_job_overhead_s?: number; image_size?: number };
-    if (r.per_image_s && r.per_job_overhead_s !== undefined)
-      return { perImageS: r.per_image_s, perJobOverheadS: Math.max(0, r.per_job_overhead_s), source: `bench/results/scale.json (resnet18_ae ${r.image_size}×${r.image_size}, 1 thread per worker)` };
+    const r = JSON.parse(readFileSync(f, "utf8")) as { per_image_cpu_s?: number; per_job_overhead_cpu_s?: number; image_size?: number };
+    // CPU-time costs: what a worker with a core of its own pays (the bench machine is shared and loaded).
+    if (r.per_image_cpu_s && r.per_job_overhead_cpu_s !== undefined)
+      return { perImageS: r.per_image_cpu_s, perJobOverheadS: Math.max(0, r.per_job_overhead_cpu_s), source: `bench/results/scale.json (resnet18_ae ${r.image_size}×${r.image_size}, 1 thread per worker, CPU time)` };
   }
   return { perImageS: 0.02, perJobOverheadS: 2, source: "defaults (run `npm run bench -- scale` first for measured costs)" };
 }

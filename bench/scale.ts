@@ -90,6 +90,8 @@ export default async function scaleBench(args: string[]): Promise<void> {
     const single = runs.filter((t) => t.workers === 1);
     const perImage = median(single.flatMap((t) => t.rates).map((r) => 1 / r));
     const overhead = median(single.flatMap((t) => t.jobs).map((j) => j.seconds - j.images * perImage));
+    // The same costs on a core of its own: wall-clock times scaled by the share of a core the sandbox got.
+    const share = median(single.flatMap((t) => t.jobs).map((j) => j.cpu_s / j.seconds));
     const result = {
       note: "images/s through redis-server + BullMQ + `bie worker` processes (threads=1 each), first shard start → last shard end; median over repeats, 1 and 2 workers alternated",
       one: round(one, 1),
@@ -105,6 +107,9 @@ export default async function scaleBench(args: string[]): Promise<void> {
       load_avg_1m: load.map((l) => round(l, 2)),
       per_image_s: round(perImage, 5),
       per_job_overhead_s: round(overhead, 3),
+      core_share: round(share, 3),
+      per_image_cpu_s: round(perImage * share, 5),
+      per_job_overhead_cpu_s: round(overhead * share, 3),
       runs: runs.map((t) => ({ workers: t.workers, img_s: round(t.img_s, 1), wall_s: round(t.wall_s, 2) })),
     };
     const file = await writeResult("scale", result);
