@@ -146,9 +146,9 @@ export function buildProgram(io: CliIO): Command {
 
   program
     .command("export")
-    .description("export a run's model (ONNX, bioimage.io package)")
+    .description("export a run's model: a bioimage.io package (zip, validated) or just the ONNX graph")
     .argument("<run>", "run folder")
-    .argument("[overrides...]", "key=value options, e.g. format=bioimageio")
+    .argument("[overrides...]", "format=bioimageio|onnx out=FILE path=embed|reconstruct (onnx) name= description= authors='A; B' license=SPDX channel_names=a,b,c cite_data='text|doi-or-url', and config overrides")
     .action(async (run: string, overrides: string[]) => {
       type M = { exportCommand(run: string, overrides: string[]): Promise<unknown> };
       await (await load<M>("../export/index.ts", "exportCommand", "export")).exportCommand(requireRun(run), overrides);
