@@ -85,8 +85,9 @@ export async function addJobs(q: Queue, jobs: JobData[], retry: RetryOptions = {
     jobId: jobId(d),
     attempts: retry.attempts ?? 3,
     backoff: { type: "exponential", delay: retry.backoffMs ?? 5000 },
-    // Promotions to higher ASHA rungs go first; everything else in arrival order.
-    ...(d.kind === "trial" && d.rung > 0 ? { priority: Math.max(1, 100 - d.rung) } : {}),
+    // ASHA serves promotions first: every trial job is prioritised, higher rungs higher (BullMQ takes
+    // un-prioritised jobs before all prioritised ones, so rung 0 must be prioritised too).
+    ...(d.kind === "trial" ? { priority: Math.max(1, 100 - d.rung) } : {}),
   });
   await q.addBulk(jobs.map((d) => ({ name: jobName(d), data: d, opts: opts(d) })));
 }
