@@ -2,6 +2,9 @@
 // suggestions and help text all read the same zod schema instead of a hand-kept list.
 import { z } from "zod";
 import { configSchema } from "./schema.ts";
+import { editDistance as levenshtein } from "../nearest.ts";
+
+export { levenshtein };
 
 export interface JsonNode {
   type?: string | string[];
@@ -46,20 +49,6 @@ export function allKeys(): { path: string; node: JsonNode }[] {
   };
   walk(schemaTree(), "");
   return out;
-}
-
-export function levenshtein(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0];
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const up = prev[j];
-      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = up;
-    }
-  }
-  return prev[b.length];
 }
 
 /**

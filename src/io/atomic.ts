@@ -4,19 +4,7 @@ import { open, rename, mkdir, unlink } from "node:fs/promises";
 import { dirname, basename, join } from "node:path";
 
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-  const fh = await open(tmp, "w");
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } catch (e) {
-    await fh.close();
-    await unlink(tmp).catch(() => {});
-    throw e;
-  }
-  await fh.close();
-  await rename(tmp, path);
+  await writeChunksAtomic(path, [typeof data === "string" ? new TextEncoder().encode(data) : data]);
 }
 
 /** Write several byte chunks (large tensors) without concatenating them first. */

@@ -2,7 +2,7 @@
 // (ViT/MAE, shape models) add theirs with registerModel.
 import { ConfigError } from "../errors.ts";
 import { BUILTIN_MODELS, type BuildOptions, type ModelEntry } from "./builtin.ts";
-import { nearest } from "./nearest.ts";
+import { nearest } from "../nearest.ts";
 import type { EmbeddingModel, ModelOptions } from "./types.ts";
 
 export type { ModelEntry, BuildOptions };

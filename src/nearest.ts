@@ -1,4 +1,4 @@
-// "Did you mean …" for registry names.
+// "Did you mean …": edit distance and the nearest of a list of names (registry names, config keys).
 export function editDistance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
