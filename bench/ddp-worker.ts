@@ -6,6 +6,7 @@ import { performance } from "node:perf_hooks";
 import { rand, tidy, manualSeed, setThreads, Optimizer, clipGradNorm, F } from "../src/engine/index.ts";
 import { createModel } from "../src/models/index.ts";
 import { DataParallel } from "../src/distributed/ddp.ts";
+import { ProcessGroup } from "../src/engine/dist.ts";
 import { ddpSettings } from "../src/distributed/ddp-settings.ts";
 import { median } from "./common.ts";
 
@@ -18,7 +19,8 @@ const steps = Number(arg("steps", "5")), warmup = Number(arg("warmup", "1"));
 const hw = Number(arg("size", "64"));
 setThreads(Number(arg("threads", "1")));
 const s = ddpSettings({ world_size: 1, rank: 0, master: "127.0.0.1:29500", procs: 0, timeout_s: 300, sync_bn: false });
-const ddp = s.mode === "rank" ? DataParallel.join(s) : null;
+const bucketMb = Number(arg("bucket-mb", "25"));
+const ddp = s.mode === "rank" ? new DataParallel(ProcessGroup.init({ host: s.host, port: s.port, worldSize: s.worldSize, rank: s.rank, timeoutMs: s.timeoutMs }), { bucketBytes: bucketMb << 20, overlap: arg("overlap", "1") === "1" }) : null;
 const world = ddp?.worldSize ?? 1;
 
 manualSeed(0);
@@ -31,7 +33,9 @@ const x = rand([batch, 3, hw, hw]).keep();
 model.train();
 
 const times: number[] = [];
+let cpu0 = process.cpuUsage();
 for (let i = 0; i < warmup + steps; i++) {
+  if (i === warmup) cpu0 = process.cpuUsage();
   const t0 = performance.now();
   tidy(() => {
     ddp?.broadcastBuffers(model);
@@ -46,6 +50,9 @@ for (let i = 0; i < warmup + steps; i++) {
   if (i >= warmup) times.push(performance.now() - t0);
 }
 const stepMs = median(times);
+// CPU time of this process per step (all its threads): what a step costs when it has a core to itself.
+const cpu = process.cpuUsage(cpu0);
+const cpuMs = (cpu.user + cpu.system) / 1000 / steps;
 
 // The communication alone: the full gradient (every parameter), averaged over the group as after backward.
 let allreduceMs: number | null = null;
@@ -68,6 +75,7 @@ console.log(
     batch_per_rank: batch,
     threads: Number(arg("threads", "1")),
     step_ms: +stepMs.toFixed(1),
+    cpu_ms: +cpuMs.toFixed(1),
     img_s: +((batch * world * 1000) / stepMs).toFixed(2),
     allreduce_ms: allreduceMs === null ? null : +allreduceMs.toFixed(1),
     params: params.reduce((n, p) => n + p.size, 0),
