@@ -30,12 +30,19 @@ export async function umapProjection(run: RunData, maxFit: number, rebuild: bool
     log(`computing UMAP of ${run.table.n} items × ${run.table.d} dims (once; cached in ${cachePath(run.dir, "umap.npy")})`);
     const r = umap2d(run.table.X, run.table.d, { seed: UMAP_SEED, maxFit });
     coords = Float32Array.from(r.coords);
-    await writeNpy(cachePath(run.dir, "umap.npy"), coords, [run.table.n, 2]);
-    meta = { ...want, fit_rows: r.fitRows, seconds: Math.round(r.seconds * 100) / 100 };
-    await writeSidecar(run.dir, "umap", meta);
+    meta = await writeUmapCache(run.dir, run.key, maxFit, coords, { fit_rows: r.fitRows, seconds: Math.round(r.seconds * 100) / 100 });
   }
   const xy = coords;
   return { kind: "umap", coords: xy, info: meta ?? want, place: (_v, nb) => weightedPlacement(xy, nb) };
+}
+
+/** Store a map as the UMAP cache of the embedding with sha256 `key` (the bench seeds synthetic maps this way). */
+export async function writeUmapCache(runDir: string, key: string, maxFit: number, coords: Float32Array, extra: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+  const n = coords.length / 2;
+  await writeNpy(cachePath(runDir, "umap.npy"), coords, [n, 2]);
+  const meta = { key, n, seed: UMAP_SEED, max_fit: maxFit, ...extra };
+  await writeSidecar(runDir, "umap", meta);
+  return meta;
 }
 
 export async function pcaProjection(run: RunData, rebuild: boolean): Promise<Projection> {
