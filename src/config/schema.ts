@@ -36,9 +36,38 @@ const splitSchema = z
 
 const imageSize = z.union([posInt(), z.tuple([posInt(), posInt()])]);
 
+const tilesSchema = z
+  .strictObject({
+    mode: z
+      .enum(["auto", "none", "whole", "random", "grid", "objects"])
+      .default("auto")
+      .describe(
+        "how files become items. none: one item per file, read whole (PNG/TIFF folders); whole: one item per file, time point (and z plane with z_stack=planes), a whole plane at tiles.level; " +
+          "random: per_image seeded random tiles per file, redrawn every training epoch (validation and embedding use the epoch-0 draw); grid: tiles on a regular grid; " +
+          "objects: one crop centred on each object of a label image; auto: random when the data holds OME-Zarr (.zarr) or OME-TIFF (.ome.tif) images, else none. " +
+          "Tiles of one file always land in the same split part (the file is their group)",
+      ),
+    size: imageSize.nullable().default(null).describe("tile size in pixels at tiles.level: N or [height,width] (null = data.image_size)"),
+    per_image: z
+      .number()
+      .int()
+      .min(0)
+      .default(0)
+      .describe("random: tiles per file per epoch (0 = about one cover of the image: its area / tile area); grid, objects: at most this many per file, a seeded subset (0 = all)"),
+    level: z.number().int().min(0).default(0).describe("pyramid level tiles are cut from (0 = full resolution); a file without that level is a bad input"),
+    stride: imageSize.nullable().default(null).describe("grid: step between tile origins, N or [y,x] (null = the tile size, no overlap)"),
+    label: z.string().min(1).nullable().default(null).describe("objects: label image to centre crops on, e.g. nuclei (null = the file's first label image)"),
+    min_area: z.number().int().min(0).default(0).describe("objects: leave out objects smaller than this many pixels (measured at the label level used)"),
+    normalise: z
+      .enum(["image", "tile"])
+      .default("image")
+      .describe("intensity scaling of tiles: image = each channel's percentiles (data.normalise) over the whole file, measured once on its coarsest level; tile = each tile's own"),
+  })
+  .describe("datasets over big images (OME-Zarr, OME-TIFF): which regions become training items");
+
 const dataSchema = z
   .strictObject({
-    path: z.string().min(1).optional().describe("folder of images (PNG/TIFF, searched recursively) or a CSV manifest"),
+    path: z.string().min(1).optional().describe("folder of images (PNG/TIFF/OME-TIFF files and .zarr stores, searched recursively), one image file or OME-Zarr store, or a CSV manifest"),
     manifest: z.string().min(1).optional().describe("CSV manifest (columns: path, optional label/group, extra = metadata); overrides a folder scan"),
     path_column: z.string().min(1).default("path").describe("manifest column holding image paths (relative ones resolve against the CSV's folder)"),
     label_column: z.string().nullable().default("label").describe("manifest column holding the class label (null = no labels)"),
@@ -56,7 +85,12 @@ const dataSchema = z
     channel_mode: z
       .enum(["stack", "batch"])
       .default("stack")
-      .describe("stack: channels are the model's input channels; batch: each channel is its own 1-channel image"),
+      .describe("stack: channels are the model's input channels; batch: each channel is its own 1-channel image (then images may have different channel counts unless data.channels is set)"),
+    z_stack: z
+      .enum(["max", "planes"])
+      .default("max")
+      .describe("images with z planes (tiles.mode other than none): max = max-projection over z; planes = each z plane its own item (random tiles draw z). 3-D crops are not supported. Time points are always separate items"),
+    tiles: tilesSchema.prefault({}),
     normalise: z.enum(["percentile", "minmax"]).default("percentile").describe("per-image, per-channel scaling to [0,1]"),
     percentile_low: z.number().min(0).max(100).default(1).describe("lower clip percentile (normalise=percentile)"),
     percentile_high: z.number().min(0).max(100).default(99.8).describe("upper clip percentile (normalise=percentile)"),
@@ -104,7 +138,7 @@ const engineSchema = z
   .strictObject({
     threads: z.number().int().min(0).default(0).describe("libtorch intra-op threads (0 = all cores)"),
     precision: z.enum(["fp32", "bf16"]).default("fp32").describe("compute precision"),
-    memory_format: z.enum(["contiguous", "channels_last"]).default("contiguous").describe("tensor memory layout"),
+    memory_format: z.enum(["contiguous", "channels_last"]).default("channels_last").describe("tensor memory layout (channels_last: faster oneDNN convolutions, same fp32 math)"),
   })
   .describe("native engine settings");
 
@@ -144,6 +178,10 @@ const embedSchema = z
   .strictObject({
     runtime: z.enum(["native", "onnx"]).default("native").describe("bie embed: run the forward pass on the libtorch engine (native) or export the run's encoder and run it with onnxruntime (onnx)"),
     model: z.string().min(1).optional().describe("bie embed: embed with a model made elsewhere, a bioimage.io package (.zip) or an .onnx file, instead of a run"),
+    channel_pool: z
+      .enum(["auto", "concat", "mean"])
+      .default("auto")
+      .describe("data.channel_mode=batch: an item's embedding from its per-channel embeddings: concat (C·latent_dim values; every item needs the same channel count), mean (latent_dim), auto = concat unless the dataset's images have different channel counts"),
   })
   .describe("embedding (bie embed) settings");
 
@@ -212,3 +250,4 @@ export type SplitConfig = DataConfig["split"];
 export function imageSizeHW(size: DataConfig["image_size"]): [number, number] {
   return typeof size === "number" ? [size, size] : [size[0], size[1]];
 }
+export type TilesConfig = DataConfig["tiles"];
