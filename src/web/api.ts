@@ -120,8 +120,9 @@ async function column(ctx: ExplorerContext, m: RegExpMatchArray, _q: IncomingMes
   const values = ctx.run.table.columns[name];
   if (info.kind === "number") {
     const nums = values.map((v) => (v === null || v === "" ? null : Number(v)));
-    const finite = nums.filter((v): v is number => v !== null);
-    sendJson(res, { ...info, values: nums, min: Math.min(...finite), max: Math.max(...finite) });
+    let min = Infinity, max = -Infinity; // a loop: spreading 100k+ values into Math.min overflows the stack
+    for (const v of nums) if (v !== null) (min = Math.min(min, v)), (max = Math.max(max, v));
+    sendJson(res, { ...info, values: nums, min, max });
   } else if (info.kind === "category") {
     const { categories, counts, codes } = categoryCodes(values);
     sendJson(res, { ...info, categories, counts, codes: Array.from(codes) });

@@ -14,6 +14,9 @@ export async function exploreCommand(run: string, overrides: string[], cli: { po
   checkPort(cli.port);
   const ex = await startExplorer(run, { ...opts, port: cli.port, host: cli.host, log: (l) => process.stderr.write(`${l}\n`) });
   say(`explorer: ${ex.url}  (serving ${ex.run.name}, ${ex.run.table.n} items; Ctrl-C to stop)`);
+  if (cli.host && !["127.0.0.1", "::1", "localhost"].includes(cli.host))
+    process.stderr.write(`note: bound to ${cli.host}, so other machines that can reach it can browse this run (read-only, no login)
+`);
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off("SIGINT", stop);

@@ -72,20 +72,38 @@ export async function pcaProjection(run: RunData, rebuild: boolean): Promise<Pro
   return { kind: "pca", coords, info: { explained: meta.explained }, place };
 }
 
-/** Weights fall off with cosine distance beyond the nearest one, on the scale of the neighbours' spread. */
+/**
+ * umap-learn's transform start: membership weights exp(-(d - rho) / sigma), rho the nearest distance and sigma
+ * calibrated so the weights sum to log2(k) (its smooth_knn_dist), then the weighted mean of the neighbours' spots.
+ */
 export function weightedPlacement(coords: Float32Array, nb: Neighbour[]): [number, number] {
   if (nb.length === 0) return [0, 0];
   const dist = nb.map((x) => 1 - x.similarity);
   const rho = Math.min(...dist);
-  const spread = dist.reduce((s, v) => s + (v - rho), 0) / dist.length || 1;
+  const mean = dist.reduce((a, v) => a + v, 0) / dist.length;
+  const sigma = Math.max(smoothKnnSigma(dist, rho), 1e-3 * mean, 1e-12);
   let wx = 0, wy = 0, ws = 0;
   nb.forEach((x, j) => {
-    const w = Math.exp(-(dist[j] - rho) / spread);
+    const w = Math.exp(-Math.max(0, dist[j] - rho) / sigma);
     wx += w * coords[x.index * 2];
     wy += w * coords[x.index * 2 + 1];
     ws += w;
   });
   return [wx / ws, wy / ws];
+}
+
+/** Binary search for sigma with sum_j exp(-(d_j - rho)/sigma) = log2(k), as umap-learn does. */
+function smoothKnnSigma(dist: number[], rho: number): number {
+  const target = Math.log2(Math.max(dist.length, 2));
+  let lo = 0, hi = Infinity, mid = 1;
+  for (let it = 0; it < 64; it++) {
+    let sum = 0;
+    for (const d of dist) sum += d - rho > 0 ? Math.exp(-(d - rho) / mid) : 1;
+    if (Math.abs(sum - target) < 1e-5) break;
+    if (sum > target) (hi = mid), (mid = (lo + hi) / 2);
+    else (lo = mid), (mid = hi === Infinity ? mid * 2 : (lo + hi) / 2);
+  }
+  return mid;
 }
 
 async function readCoords(file: string, n: number): Promise<Float32Array | null> {
