@@ -9,6 +9,7 @@ import type { EvalReport } from "../evaluate.ts";
 import type { MeanSd } from "../metrics.ts";
 import { esc, heatmapSvg, lineSvg, scatterSvg, type Series } from "./svg.ts";
 import { pngDataUrl, thumbnailDataUrl } from "./thumbs.ts";
+import { batchSectionHtml } from "../batch-html.ts";
 
 export interface ReportOptions {
   out?: string; // default <runDir>/report.html
@@ -100,6 +101,8 @@ export async function writeReport(runDir: string, opts: ReportOptions = {}): Pro
   ) + `<p class="note">mean ± sd over ${ev.protocol.folds} folds; class counts: ${esc(Object.entries(ev.classCounts).map(([c, n]) => `${c} ${n}`).join(", "))}</p>`);
   if (ev.retrieval) parts.push(`<p>Retrieval (${esc(ev.retrieval.metric)}, ${ev.retrieval.queries} queries): ${ev.retrieval.k.map((k, i) => `precision@${k} = <b>${num(ev.retrieval!.precision[i])}</b>`).join(", ")}</p>`);
   parts.push(`</section>`);
+
+  if (ev.batch) parts.push(batchSectionHtml(ev.batch));
 
   const main = ev.models.random_forest ? "random_forest" : models[0];
   if (main) {
