@@ -100,6 +100,32 @@ export function buildProgram(io: CliIO): Command {
     });
 
   program
+    .command("finetune")
+    .description("continue from a trained run on new data, in a new run folder (config keys as for train, e.g. finetune.freeze=encoder optim.lr=1e-4)")
+    .argument("<run>", "run folder whose weights to start from")
+    .argument("[overrides...]", "key=value overrides of that run's config, e.g. data.path=new/images epochs=10")
+    .action(async (run: string, overrides: string[]) => {
+      const { finetuneConfig } = await import("../train/finetune.ts");
+      const cfg = finetuneConfig(requireRun(run), overrides);
+      const { trainFromConfig } = await import("../train/index.ts");
+      const bar = new ProgressBar({ out: io.err });
+      const r = await trainFromConfig(cfg, { onProgress: trainProgress(bar), onLog: (l) => bar.log(l) });
+      bar.done();
+      say(`run: ${r.runDir} (${r.info.status}, best val loss ${r.info.best_val_loss ?? "-"}; fine-tuned from ${resolve(run)})`);
+    });
+
+  program
+    .command("search")
+    .description("find the tiles of a large image (or the images of a dataset) most similar to a query crop: hits.csv + hits.png")
+    .argument("<run>", "run folder whose model embeds the tiles")
+    .argument("[options...]", "query=<image> [box=x,y,w,h] in=<image|folder|manifest.csv> [k=10 tile= stride= level= channels= normalise=tile|image out=]")
+    .action(async (run: string, args: string[]) => {
+      type M = { searchCommand(run: string, args: string[], io: { say: (s: string) => void; onProgress: (d: number, t: number) => void }): Promise<unknown> };
+      const bar = new ProgressBar({ out: io.err });
+      await (await load<M>("../search/index.ts", "searchCommand", "search")).searchCommand(requireRun(run), args, { say: (l) => (bar.done(), say(l)), onProgress: countProgress(bar, "tiles") });
+    });
+
+  program
     .command("evaluate")
     .description("random-forest evaluation of embeddings or features (run folder, .parquet or .csv)")
     .argument("<inputs...>", "run folders / embeddings files, then key=value overrides (e.g. labels=label)")
