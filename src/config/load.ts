@@ -141,13 +141,14 @@ function finalise(p: Parsed, uniqueName: boolean): Config {
   return { name, ...p, optim: optim as Config["optim"] } as Config;
 }
 
-/** `<data>_<model>` (a manifest names its folder), with -2, -3, ... when that run folder already exists. */
+/** `<data>_<model>` (a manifest names its folder, an image itself), with -2, -3, ... when that run folder already exists. */
 function deriveRunName(p: Parsed, unique: boolean): string {
   const src = p.data.manifest ?? p.data.path;
   let stem = "run";
   if (src) {
     const abs = resolve(src);
-    stem = extname(abs) ? basename(dirname(abs)) : basename(abs);
+    // A manifest names its folder; an image file or Zarr store names itself (without .ome.tif / .zarr).
+    stem = extname(abs).toLowerCase() === ".csv" ? basename(dirname(abs)) : basename(abs).replace(/(\.ome)?\.(zarr|tiff?|png)$/i, "");
   }
   const base = `${stem}_${p.model}`.replace(/[^A-Za-z0-9._-]+/g, "-");
   return unique ? uniqueRunName(p.runs_dir, base) : base;

@@ -4,9 +4,12 @@ import type { DataConfig } from "../config/schema.ts";
 import { imageSizeHW } from "../config/schema.ts";
 import { BadInputError } from "../errors.ts";
 import { readImage } from "../io/image.ts";
-import { listItems, type Item, type SkippedItem } from "./items.ts";
+import { listItems, type Item, type ItemList, type SkippedItem } from "./items.ts";
 import { WorkerPool } from "./pool.ts";
-import type { PrepOptions } from "./prepare.ts";
+import type { AugmentSeed, PrepOptions, TaskItem } from "./prepare.ts";
+import { closeCachedSources } from "./region-read.ts";
+import { expandTiles, tileModeOf, type TileMode } from "./tile-items.ts";
+import { regionFor } from "./tile-spec.ts";
 
 export class Dataset {
   /** Bad files met while loading, by item index (a file is listed once however often it is retried). */
@@ -20,12 +23,20 @@ export class Dataset {
     readonly prep: PrepOptions,
     readonly channelMode: "stack" | "batch",
     private excluded: SkippedItem[],
+    /** How files became items (none = one whole file per item). */
+    readonly tileMode: TileMode = "none",
+    /** Channel counts of the items, as far as known before loading (tile items: all; whole files: the first). */
+    readonly channelCounts: ReadonlySet<number> = new Set([prep.channels]),
   ) {}
 
-  /** List the items and read the first image to learn the channel count (checked against data.channels). */
-  static async open(data: DataConfig): Promise<Dataset> {
+  /**
+   * List the items and learn the channel count (checked against data.channels): from the first image, or for
+   * tile datasets (data.tiles) by opening every file. seed: the epoch-0 draw of random tiles (the run's seed).
+   */
+  static async open(data: DataConfig, opts: { seed?: number } = {}): Promise<Dataset> {
     const list = listItems(data);
-    const [height, width] = imageSizeHW(data.image_size);
+    const mode = tileModeOf(data, list.items);
+    if (mode !== "none") return Dataset.openTiles(list, data, mode, opts.seed ?? 0);
     const bad: [number, SkippedItem][] = [];
     let first: { path: string; channels: number } | undefined;
     for (const [i, it] of list.items.entries()) {
@@ -40,21 +51,26 @@ export class Dataset {
     if (!first) throw new BadInputError(list.source, "no readable image among the items");
     if (data.channels !== undefined && data.channels !== first.channels)
       throw new BadInputError(first.path, `has ${first.channels} channel(s) but data.channels=${data.channels}; fix the data or set data.channels=${first.channels}`);
-    const prep: PrepOptions = {
-      height,
-      width,
-      fit: data.fit,
-      normalise: data.normalise,
-      pLow: data.percentile_low,
-      pHigh: data.percentile_high,
-      channels: first.channels,
-      channelsFrom: data.channels !== undefined ? `data.channels=${data.channels}` : `as in the first image, ${first.path}`,
-      augment: data.augment,
-      skipBad: data.skip_bad,
-    };
-    const ds = new Dataset(list.items, list.source, list.kind, prep, data.channel_mode, list.excluded);
+    const ds = new Dataset(list.items, list.source, list.kind, prepFor(data, first), data.channel_mode, list.excluded);
     for (const [i, s] of bad) ds.bad.set(i, s);
     return ds;
+  }
+
+  /** Tile items over every listed file; unreadable files (skip_bad) are listed as excluded. */
+  private static async openTiles(list: ItemList, data: DataConfig, mode: Exclude<TileMode, "none">, seed: number): Promise<Dataset> {
+    const { items, bad } = await expandTiles(list.items, data, mode, seed);
+    if (items.length === 0) throw new BadInputError(list.source, `no tiles: no readable image among the ${list.items.length} file(s)`);
+    const prep = prepFor(data, { path: items[0].path, channels: items[0].tile!.channels });
+    const counts = new Set(items.map((it) => it.tile!.channels));
+    return new Dataset(items, list.source, list.kind, prep, data.channel_mode, [...list.excluded, ...bad], mode, counts);
+  }
+
+  /** What a worker needs to prepare item `index`; aug given: random tiles are redrawn for its (seed, epoch). */
+  taskItem(index: number, aug: AugmentSeed | null): TaskItem {
+    const it = this.items[index];
+    if (!it.tile) return { index, path: it.path };
+    const region = aug ? regionFor(it.tile, index, aug.seed, aug.epoch) : it.tile.region;
+    return { index, path: it.path, region, range: it.tile.range };
   }
 
   get length(): number {
@@ -90,10 +106,28 @@ export class Dataset {
   async close(): Promise<void> {
     await Promise.all([...this.pools.values()].map((p) => p.close()));
     this.pools.clear();
+    closeCachedSources(); // sources this thread opened for tiles (workers=0)
   }
 }
 
-export const openDataset = (data: DataConfig) => Dataset.open(data);
+function prepFor(data: DataConfig, first: { path: string; channels: number }): PrepOptions {
+  const [height, width] = imageSizeHW(data.image_size);
+  return {
+    height,
+    width,
+    fit: data.fit,
+    normalise: data.normalise,
+    pLow: data.percentile_low,
+    pHigh: data.percentile_high,
+    channels: first.channels,
+    mixedChannels: data.channel_mode === "batch" && data.channels === undefined,
+    channelsFrom: data.channels !== undefined ? `data.channels=${data.channels}` : `as in the first image, ${first.path}`,
+    augment: data.augment,
+    skipBad: data.skip_bad,
+  };
+}
+
+export const openDataset = (data: DataConfig, opts?: { seed?: number }) => Dataset.open(data, opts);
 
 /** Write the skipped-items list as CSV (path,reason), atomically; returns how many were listed. */
 export function writeSkippedList(ds: Dataset, file: string): number {

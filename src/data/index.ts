@@ -8,7 +8,9 @@ export { Dataset, openDataset, writeSkippedList } from "./dataset.ts";
 export { Loader, shardSlice, type Batch, type LoaderOptions, type Shard } from "./loader.ts";
 export { listItems, IMAGE_EXTENSIONS, type Item, type ItemList, type SkippedItem } from "./items.ts";
 export { splitItems, type Split } from "./split.ts";
-export { prepareItem, prepareBatch, type PrepOptions, type AugmentSeed } from "./prepare.ts";
+export { prepareItem, prepareTaskItem, prepareBatch, readItemPixels, type PrepOptions, type AugmentSeed, type TaskItem } from "./prepare.ts";
+export { regionFor, type ItemRegion, type TileSpec } from "./tile-spec.ts";
+export { tileModeOf, type TileMode } from "./tile-items.ts";
 export { parseCsv } from "./csv.ts";
 export { Rng, hash32 } from "./rng.ts";
 
@@ -26,7 +28,7 @@ export interface DataBundle {
 }
 
 export async function dataForConfig(cfg: Config): Promise<DataBundle> {
-  const dataset = await Dataset.open(cfg.data);
+  const dataset = await Dataset.open(cfg.data, { seed: cfg.seed });
   const split = splitItems(dataset.items, cfg.data.split);
   const all = dataset.items.map((_, i) => i);
   return {

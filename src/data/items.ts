@@ -1,11 +1,12 @@
 // What a dataset contains: the list of items from a folder scan or a CSV manifest, with labels, groups and
 // metadata. No pixels are read here; that happens in the loader.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { dirname, extname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { BadInputError, ConfigError } from "../errors.ts";
 import type { DataConfig } from "../config/schema.ts";
 import { parseCsv } from "./csv.ts";
 import { Rng, hash32 } from "./rng.ts";
+import type { TileSpec } from "./tile-spec.ts";
 
 export interface Item {
   /** Stable name: manifest `id` column, else the path as written in the manifest, else the path under the folder. */
@@ -14,8 +15,10 @@ export interface Item {
   path: string;
   label: string | null;
   group: string | null;
-  /** Extra manifest columns, kept verbatim for embeddings tables. */
+  /** Extra manifest columns, kept verbatim for embeddings tables (tiles add file, level, t, z, y0, x0, h, w). */
   meta: Record<string, string>;
+  /** Set when the item is a region of a bigger image (data.tiles): where its pixels come from. */
+  tile?: TileSpec;
 }
 
 /** An item the pipeline left out, with the reason; written to the run folder by the trainer. */
@@ -35,6 +38,9 @@ export interface ItemList {
 
 export const IMAGE_EXTENSIONS = [".png", ".tif", ".tiff"];
 const isImageFile = (name: string) => IMAGE_EXTENSIONS.includes(extname(name).toLowerCase());
+const ZARR_MARKERS = [".zattrs", ".zgroup", "zarr.json"];
+/** An OME-Zarr (or bare Zarr) store is a folder that is one image: listed as an item, never searched inside. */
+export const isZarrStore = (dir: string) => extname(dir).toLowerCase() === ".zarr" || ZARR_MARKERS.some((m) => existsSync(join(dir, m)));
 const byCodeUnit = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0); // locale-independent, so order is the same everywhere
 
 export function listItems(data: DataConfig): ItemList {
@@ -53,20 +59,26 @@ function subset(items: Item[], n: number, seed: number): Item[] {
 
 function fromFolder(root: string, data: DataConfig): ItemList {
   if (!existsSync(root)) throw new BadInputError(root, "data folder does not exist");
-  if (!statSync(root).isDirectory()) throw new BadInputError(root, "expected a folder of images or a .csv manifest");
   if (data.group_column) throw new ConfigError("data.group_column", "groups come from a manifest column; a folder scan has none (use data.manifest)");
+  const isDir = statSync(root).isDirectory();
+  if (!isDir && !isImageFile(root)) throw new BadInputError(root, `expected a folder of images, an image file (${IMAGE_EXTENSIONS.join(" ")}), an OME-Zarr store or a .csv manifest`);
+  // One image given directly (a file or a Zarr store): a dataset of one item, named after it.
+  if (!isDir || isZarrStore(root)) {
+    const item = { id: basename(root).replace(/(\.ome)?\.[^./]+$/, ""), path: root, label: null, group: null, meta: {} };
+    return { items: [item], source: root, kind: "folder", excluded: [] };
+  }
   const files: string[] = [];
   const walk = (dir: string) => {
     const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => byCodeUnit(a.name, b.name));
     for (const e of entries) {
       if (e.name.startsWith(".")) continue;
       const p = join(dir, e.name);
-      if (e.isDirectory()) walk(p);
+      if (e.isDirectory()) (isZarrStore(p) ? files.push(p) : walk(p));
       else if (e.isFile() && isImageFile(e.name)) files.push(p);
     }
   };
   walk(root);
-  if (files.length === 0) throw new BadInputError(root, `no images found (looked for ${IMAGE_EXTENSIONS.join(" ")} in all subfolders)`);
+  if (files.length === 0) throw new BadInputError(root, `no images found (looked for ${IMAGE_EXTENSIONS.join(" ")} files and .zarr stores in all subfolders)`);
   const rels = files.map((f) => relative(root, f));
   // Class subfolders (root/<class>/...): every image sits in a subfolder, whose first level names its class.
   const labelled = data.label_column !== null && rels.every((r) => r.includes(sep));

@@ -38,8 +38,13 @@ export function shardSlice<T>(batch: readonly T[], s: Shard): T[] {
 }
 
 export interface Batch {
-  /** NCHW contiguous. With channel_mode=batch, rows are item-major: item i channel c is row i·C + c. */
+  /**
+   * NCHW contiguous. With channel_mode=batch, rows are item-major: the rows of item i are its channels, one
+   * after another (items may have different channel counts: see itemRows).
+   */
   x: Float32Array;
+  /** Rows of x per item, in order (channel_mode=batch: the item's channels; stack: 1). Absent: equal shares. */
+  itemRows?: number[];
   shape: [number, number, number, number];
   /** Dataset index of each item in the batch (fewer than planned if bad files were skipped). */
   indices: number[];
@@ -85,7 +90,7 @@ export class Loader implements AsyncIterable<Batch> {
     const aug = this.o.augment ? { seed: this.o.seed, epoch: this.o.epoch } : null;
     const pool = this.o.workers > 0 ? this.dataset.pool(this.o.workers) : null;
     const run = (b: number[]): Promise<BatchResult> => {
-      const items = b.map((index) => ({ index, path: this.dataset.items[index].path }));
+      const items = b.map((index) => this.dataset.taskItem(index, aug));
       return pool ? pool.run(items, aug) : prepareBatch(items, prep, aug);
     };
     const inflight: { batch: number; p: Promise<BatchResult> }[] = [];
@@ -111,10 +116,12 @@ export class Loader implements AsyncIterable<Batch> {
       if (r.kept.length === 0) continue;
       this.stats.batches++;
       this.stats.items += r.kept.length;
-      const C = prep.channels;
-      const shape: Batch["shape"] =
-        this.dataset.channelMode === "batch" ? [r.kept.length * C, 1, prep.height, prep.width] : [r.kept.length, C, prep.height, prep.width];
-      yield { x: r.x, shape, indices: r.kept, batch };
+      const byChannel = this.dataset.channelMode === "batch";
+      const rows = byChannel ? r.channels : r.channels.map(() => 1);
+      const shape: Batch["shape"] = byChannel
+        ? [r.channels.reduce((a, c) => a + c, 0), 1, prep.height, prep.width]
+        : [r.kept.length, r.channels[0], prep.height, prep.width];
+      yield { x: r.x, shape, indices: r.kept, batch, itemRows: rows };
     }
   }
 }

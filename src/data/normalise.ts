@@ -7,10 +7,22 @@ export type NormaliseMode = "percentile" | "minmax";
 /** C×H×W float planes in [0,1]. Constant channels become 0. */
 export function normaliseImage(img: PlanarImage, mode: NormaliseMode, pLow: number, pHigh: number): Float32Array {
   const n = img.width * img.height;
+  const ranges = Array.from({ length: img.channels }, (_, c) => channelRange(img.data.subarray(c * n, (c + 1) * n) as PixelArray, img.dtype, mode, pLow, pHigh));
+  return normaliseWithRange(img, ranges);
+}
+
+/** The [lo, hi] a channel's values are scaled by. */
+export function channelRange(plane: PixelArray, dtype: string, mode: NormaliseMode, pLow: number, pHigh: number): [number, number] {
+  return mode === "minmax" ? minMax(plane) : percentiles(plane, dtype, pLow, pHigh);
+}
+
+/** C×H×W planes scaled by given per-channel [lo, hi] (a tile scaled by its whole image's range), clipped to [0,1]. */
+export function normaliseWithRange(img: PlanarImage, ranges: readonly (readonly [number, number])[]): Float32Array {
+  const n = img.width * img.height;
   const out = new Float32Array(n * img.channels);
   for (let c = 0; c < img.channels; c++) {
     const plane = img.data.subarray(c * n, (c + 1) * n) as PixelArray;
-    const [lo, hi] = mode === "minmax" ? minMax(plane) : percentiles(plane, img.dtype, pLow, pHigh);
+    const [lo, hi] = ranges[c];
     const scale = hi > lo ? 1 / (hi - lo) : 0;
     for (let i = 0; i < n; i++) {
       const v = (plane[i] - lo) * scale;

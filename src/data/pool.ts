@@ -53,7 +53,7 @@ export class WorkerPool {
     slot.busy = null;
     slot.w.unref();
     if (p && p.task.id === m.id) {
-      if (m.ok) p.resolve({ x: m.x, kept: m.kept, skipped: m.skipped });
+      if (m.ok) p.resolve({ x: m.x, kept: m.kept, channels: m.channels, skipped: m.skipped });
       else p.reject(reviveError(m.error));
     }
     this.dispatch();

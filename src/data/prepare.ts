@@ -1,11 +1,14 @@
-// One image file → one model input: decode, scale each channel to [0,1], fit to image_size, augment.
-// Pure given (file, options, seed), which is what lets any worker prepare any item with identical results.
+// One item → one model input: decode the file (or read its region), scale each channel to [0,1], fit to
+// image_size, augment. Pure given (item, options, seed), which is what lets any worker prepare any item with
+// identical results.
 import type { AugmentConfig } from "../config/schema.ts";
 import { BadInputError } from "../errors.ts";
-import { readImage } from "../io/image.ts";
+import { readImage, type PlanarImage } from "../io/image.ts";
 import { drawElastic, drawGeometry, itemSeed, photometric } from "./augment.ts";
 import type { SkippedItem } from "./items.ts";
-import { normaliseImage, type NormaliseMode } from "./normalise.ts";
+import { normaliseImage, normaliseWithRange, type NormaliseMode } from "./normalise.ts";
+import { readItemRegion } from "./region-read.ts";
+import type { ItemRegion } from "./tile-spec.ts";
 import { boxReduce, warpBilinear, type Warp } from "./warp.ts";
 
 /** Everything a worker needs to prepare items; plain data so it can be posted to a thread. */
@@ -16,8 +19,10 @@ export interface PrepOptions {
   normalise: NormaliseMode;
   pLow: number;
   pHigh: number;
-  /** Channels every image must have. */
+  /** Channels every image must have (unless mixedChannels). */
   channels: number;
+  /** channel_mode=batch without data.channels: images may have any channel count. */
+  mixedChannels?: boolean;
   /** File the expected channel count came from, for error messages. */
   channelsFrom: string;
   augment: AugmentConfig;
@@ -30,12 +35,41 @@ export interface AugmentSeed {
   epoch: number;
 }
 
+/** What the loader sends a worker for one item: a whole file, or a region of it (tile items). */
+export interface TaskItem {
+  index: number;
+  path: string;
+  region?: ItemRegion;
+  /** Per-channel [lo, hi] to scale the region by (the whole image's); absent = the pixels' own. */
+  range?: [number, number][] | null;
+}
+
+/** The raw pixels of an item: the whole file, or its region. */
+export function readItemPixels(it: Pick<TaskItem, "path" | "region">): Promise<PlanarImage> {
+  return it.region ? readItemRegion(it.path, it.region) : readImage(it.path);
+}
+
+/** An item's normalised planes (C×h×w in [0,1]), its channel count checked. */
+async function loadPlanes(it: TaskItem, prep: PrepOptions): Promise<{ planes: Float32Array; img: PlanarImage }> {
+  const img = await readItemPixels(it);
+  if (!prep.mixedChannels && img.channels !== prep.channels)
+    throw new BadInputError(it.path, `has ${img.channels} channel(s) but ${prep.channels} are expected (${prep.channelsFrom})`);
+  const planes = it.range ? normaliseWithRange(img, it.range) : normaliseImage(img, prep.normalise, prep.pLow, prep.pHigh);
+  return { planes, img };
+}
+
+/** Prepare one whole-file item into out[offset..] (prep.channels × H × W). */
 export async function prepareItem(path: string, index: number, prep: PrepOptions, aug: AugmentSeed | null, out: Float32Array, offset: number): Promise<void> {
-  const img = await readImage(path);
-  if (img.channels !== prep.channels)
-    throw new BadInputError(path, `has ${img.channels} channel(s) but ${prep.channels} are expected (${prep.channelsFrom})`);
-  const planes = normaliseImage(img, prep.normalise, prep.pLow, prep.pHigh);
+  const { planes, img } = await loadPlanes({ index, path }, { ...prep, mixedChannels: false });
   render(planes, img.channels, img.width, img.height, prep, aug ? itemSeed(aug.seed, aug.epoch, index) : null, out, offset);
+}
+
+/** Prepare one item of any kind; returns its C×H×W input and C. */
+export async function prepareTaskItem(it: TaskItem, prep: PrepOptions, aug: AugmentSeed | null): Promise<{ x: Float32Array; channels: number }> {
+  const { planes, img } = await loadPlanes(it, prep);
+  const x = new Float32Array(img.channels * prep.height * prep.width);
+  render(planes, img.channels, img.width, img.height, prep, aug ? itemSeed(aug.seed, aug.epoch, it.index) : null, x, 0);
+  return { x, channels: img.channels };
 }
 
 /** Fit (and, with a seed, augment) normalised planes into out[offset..] as C×H×W. */
@@ -79,27 +113,34 @@ export function render(
 }
 
 export interface BatchResult {
-  /** kept.length × C × H × W, NCHW contiguous. */
+  /** The kept items' inputs, item after item, each channels[i] × H × W (NCHW contiguous when all are equal). */
   x: Float32Array;
-  /** Dataset indices of the rows of x, in order. */
+  /** Dataset indices of the items in x, in order. */
   kept: number[];
+  /** Channels of each kept item. */
+  channels: number[];
   skipped: (SkippedItem & { index: number })[];
 }
 
 /** Prepare a batch; bad files are skipped (and reported) when prep.skipBad, otherwise the first one throws. */
-export async function prepareBatch(items: { index: number; path: string }[], prep: PrepOptions, aug: AugmentSeed | null): Promise<BatchResult> {
-  const per = prep.channels * prep.height * prep.width;
-  const x = new Float32Array(items.length * per);
+export async function prepareBatch(items: TaskItem[], prep: PrepOptions, aug: AugmentSeed | null): Promise<BatchResult> {
+  const parts: Float32Array[] = [];
   const kept: number[] = [];
+  const channels: number[] = [];
   const skipped: BatchResult["skipped"] = [];
   for (const it of items) {
     try {
-      await prepareItem(it.path, it.index, prep, aug, x, kept.length * per);
+      const r = await prepareTaskItem(it, prep, aug);
+      parts.push(r.x);
+      channels.push(r.channels);
       kept.push(it.index);
     } catch (e) {
       if (!(prep.skipBad && e instanceof BadInputError)) throw e;
       skipped.push({ index: it.index, path: it.path, reason: e.message.slice(e.file.length + 2) });
     }
   }
-  return { x: kept.length === items.length ? x : x.slice(0, kept.length * per), kept, skipped };
+  const x = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) (x.set(p, o), (o += p.length));
+  return { x, kept, channels, skipped };
 }

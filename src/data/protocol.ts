@@ -1,11 +1,11 @@
 // Messages between the loader and its worker threads, and how errors cross the thread boundary intact
 // (structured clone drops an error's class and fields such as BadInputError.file).
 import { BadInputError, BieError } from "../errors.ts";
-import type { AugmentSeed, BatchResult } from "./prepare.ts";
+import type { AugmentSeed, BatchResult, TaskItem } from "./prepare.ts";
 
 export interface TaskMessage {
   id: number;
-  items: { index: number; path: string }[];
+  items: TaskItem[];
   aug: AugmentSeed | null;
 }
 

@@ -14,6 +14,7 @@ import { writeNpy, readNpy } from "../io/npy.ts";
 import { sourceForConfig, type BatchSource } from "./source.ts";
 import { modelForConfig, batchTensor, configureEngine } from "./trainer.ts";
 import { loadWeights } from "./checkpoint.ts";
+import { channelPoolFor, poolItemRows } from "./channel-pool.ts";
 import type { EmbeddingModel } from "../models/index.ts";
 
 export interface EmbedOptions {
@@ -88,12 +89,13 @@ export async function embedRun(runDir: string, overrides: string[] = [], opts: E
     const partSize = opts.partSize ?? 1024;
     const parts: number[][] = [];
     for (let i = 0; i < mine.length; i += partSize) parts.push(mine.slice(i, i + partSize));
-    const fingerprint = createHash("sha256").update(checkpointOf(runDir)).update(JSON.stringify(cfg.data)).update(alt ? alt.name : "").digest("hex").slice(0, 16);
+    const fingerprint = createHash("sha256").update(checkpointOf(runDir)).update(JSON.stringify(cfg.data)).update(alt ? alt.name : "").update(cfg.embed.channel_pool).digest("hex").slice(0, 16);
 
     const t0 = performance.now();
     let done = 0, skippedParts = 0, embeddedImgs = 0;
     let dim = 0;
     const bf16 = cfg.engine.precision === "bf16";
+    const pool = channelPoolFor(cfg.embed.channel_pool, src.channelCounts);
     for (let p = 0; p < parts.length; p++) {
       const file = join(finalDir, "parts", `part_${String(p).padStart(5, "0")}_${fingerprint}.npy`);
       if (existsSync(file)) {
@@ -106,14 +108,16 @@ export async function embedRun(runDir: string, overrides: string[] = [], opts: E
       const loader = src.loaderFor(parts[p], cfg.batch_size * 4);
       for await (const batch of loader) {
         const variants = src.variantsPerItem ?? 1;
-        const z = alt ? meanOverVariants(await alt.embed(batch.x, batch.shape), batch.indices.length, variants) : noGrad(() =>
+        const zRows = alt ? meanOverVariants(await alt.embed(batch.x, batch.shape), batch.indices.length, variants) : noGrad(() =>
           tidy(() => {
             let e = autocast(bf16, () => model.embed(batchTensor(batch.x, batch.shape, cfg))).to("float32");
             if (variants > 1) e = e.reshape([batch.indices.length, variants, -1]).mean(1); // average over symmetries
             return e.toFloat32();
           }),
         );
-        const perItem = (z.length / batch.indices.length) | 0; // channel_mode=batch: C rows per item, concatenated
+        // channel_mode=batch: an item's rows (one per channel) joined into one embedding
+        const z = batch.itemRows ? poolItemRows(zRows, batch.itemRows, pool, src.channelsPerItem, (i) => src.items[batch.indices[i]].path) : zRows;
+        const perItem = (z.length / batch.indices.length) | 0;
         dim = perItem;
         rows.push(z);
         done += batch.indices.length;

@@ -15,8 +15,8 @@ export const CHANNEL = "channel";
 export interface RelatedViews {
   /** Group key of every item (null: groups are per image only, i.e. groups = [channel]). */
   itemKeys: Int32Array | null;
-  /** One group number per batch row (rows are item-major with channelsPerItem rows per item). */
-  rowGroups(indices: readonly number[], channelsPerItem: number): Int32Array;
+  /** One group number per batch row (rows are item-major: rowsPerItem rows per item, or per item its own count). */
+  rowGroups(indices: readonly number[], rowsPerItem: number | readonly number[]): Int32Array;
 }
 
 /** The value of one group column for an item: a manifest column, else the item field of that name. */
@@ -61,9 +61,11 @@ export function relatedViews(cfg: Config, items: readonly Item[], channelsPerIte
   const itemKeys = byChannel ? null : itemGroupKeys(items, columns);
   return {
     itemKeys,
-    rowGroups(indices, perItem) {
-      const out = new Int32Array(indices.length * perItem);
-      indices.forEach((idx, i) => out.fill(itemKeys ? itemKeys[idx] : idx, i * perItem, (i + 1) * perItem));
+    rowGroups(indices, rowsPerItem) {
+      const rows = typeof rowsPerItem === "number" ? indices.map(() => rowsPerItem) : rowsPerItem;
+      const out = new Int32Array(rows.reduce((a, r) => a + r, 0));
+      let o = 0;
+      indices.forEach((idx, i) => out.fill(itemKeys ? itemKeys[idx] : idx, o, (o += rows[i])));
       return out;
     },
   };

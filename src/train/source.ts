@@ -11,8 +11,10 @@ export interface BatchSource {
   split: { train: number[]; val: number[]; test: number[] };
   inputChannels: number;
   imageSize: [number, number];
-  /** Channels folded into the batch: each row of a batch is one channel of an item. */
+  /** Channels folded into the batch: each row of a batch is one channel of an item (the first image's count). */
   channelsPerItem: number;
+  /** Distinct channel counts of the items as known before loading (more than one: channel_mode=batch over mixed images). */
+  channelCounts?: readonly number[];
   /** Embedding batches from loaderFor hold this many variants per item (symmetries), averaged by the embedder. */
   variantsPerItem?: number;
   /** shard: data-parallel training, only this rank's slice of every batch of the global plan. */
@@ -38,6 +40,7 @@ export async function sourceForConfig(cfg: Config): Promise<BatchSource> {
     inputChannels: ds.inputChannels,
     imageSize: imageSizeHW(cfg.data.image_size),
     channelsPerItem,
+    channelCounts: [...ds.channelCounts],
     loader: (part, opts) => bundle.loader(part, grouped && (part === "train" || part === "val") ? { ...opts, batches: grouped[part] } : opts),
     loaderFor: (indices, batchSize) => new Loader(ds, indices, { batchSize, workers: cfg.data.workers, prefetch: cfg.data.prefetch }),
     skipped: () => ds.skipped,

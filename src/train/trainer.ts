@@ -208,7 +208,7 @@ async function trainLoop(cfg: Config, run: RunFolder, src: BatchSource, resuming
         ddp?.broadcastBuffers(model);
         const terms = tidy(() => {
           const x = batchTensor(batch.x, batch.shape, cfg);
-          const out = autocast(bf16, () => lossWithTask(cfg, model, x, related?.rowGroups(batch.indices, src.channelsPerItem)));
+          const out = autocast(bf16, () => lossWithTask(cfg, model, x, related?.rowGroups(batch.indices, batch.itemRows ?? src.channelsPerItem)));
           const vals: Record<string, number> = { loss: NAN_FAILPOINT === pos.step + 1 ? NaN : out.total.item() };
           for (const [k, t] of Object.entries(out.terms)) vals[k] = t.item();
           // Data-parallel: means over the global batch, so every rank logs and decides on the same numbers.
@@ -302,7 +302,7 @@ async function validate(cfg: Config, model: EmbeddingModel, src: BatchSource, ru
     const out = noGrad(() =>
       tidy(() => {
         const x = batchTensor(batch.x, batch.shape, cfg);
-        const r = autocast(bf16, () => lossWithTask(cfg, model, x, related?.rowGroups(batch.indices, src.channelsPerItem)));
+        const r = autocast(bf16, () => lossWithTask(cfg, model, x, related?.rowGroups(batch.indices, batch.itemRows ?? src.channelsPerItem)));
         const vals: Record<string, number> = { loss: r.total.item() };
         for (const [k, t] of Object.entries(r.terms)) vals[k] = t.item();
         const recon = first && wantRecon ? r.recon.toFloat32() : null;
