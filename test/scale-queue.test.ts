@@ -62,7 +62,7 @@ const starts = (job: string) => workers.reduce((n, w) => n + [...w.output().matc
 
 test(`${N} images on 3 workers, one SIGKILLed twice mid-job: N rows, no duplicates, same bytes as one process`, { timeout: 600_000 }, async () => {
   const out = join(work, "killed");
-  await queueEmbed({ redis: redis.url, queue: "embed1", run, overrides: [`data.path=${big}`], out, shards: 8, partSize: 50, retry: { attempts: 3, backoffMs: 500 } });
+  await queueEmbed({ redis: redis.url, queue: "embed1", run, overrides: [`data.path=${big}`], out, shards: 12, partSize: 40, retry: { attempts: 3, backoffMs: 500 } });
   let victim = startWorker("embed1");
   startWorker("embed1");
   startWorker("embed1");
@@ -89,7 +89,7 @@ test(`${N} images on 3 workers, one SIGKILLed twice mid-job: N rows, no duplicat
   for (const job of killed) assert.ok(starts(job) >= 2, `${job} was picked up again after its worker died`);
   const s = await queueStatus(redis.url, "embed1");
   assert.equal(s.counts.failed, 0);
-  assert.equal(s.counts.completed, 9, "8 shards + the merge");
+  assert.equal(s.counts.completed, 13, "12 shards + the merge");
   assert.equal(s.groups[0].merged, true);
   await stopAll();
 });
