@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { parquetReadObjects } from "hyparquet";
 import { resolveConfig } from "../src/config/index.ts";
 import { embedRun, trainFromConfig } from "../src/train/index.ts";
+import { channelPoolFor, poolItemRows } from "../src/train/channel-pool.ts";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const GEN = join(root, "../shared/data/format_samples/generated/");
@@ -60,4 +61,14 @@ test("Jurkat crops in channel_mode=batch: train and embed (per-channel embedding
   const { r } = await trainAndEmbed("jurkat", `data.path=${csv}`, "data.channel_mode=batch");
   assert.equal(r.rows, 16);
   assert.equal(r.dim, 3 * 8);
+});
+
+test("per-item channel pooling: concat keeps rows, mean averages them, concat over unequal counts names the item", () => {
+  const z = Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8]); // 4 rows of D=2: item 0 has 3 channels, item 1 has 1
+  assert.deepEqual(Array.from(poolItemRows(z, [3, 1], "mean", 3, String)), [3, 4, 7, 8]);
+  assert.deepEqual(poolItemRows(z.subarray(0, 6), [3], "concat", 3, String), z.subarray(0, 6));
+  assert.throws(() => poolItemRows(z, [3, 1], "concat", 3, (i) => `item ${i}`), /item 1 has 1 channel.*embed.channel_pool=mean/);
+  assert.equal(channelPoolFor("auto", [3]), "concat");
+  assert.equal(channelPoolFor("auto", [1, 2]), "mean");
+  assert.equal(channelPoolFor("concat", [1, 2]), "concat");
 });
