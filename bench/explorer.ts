@@ -61,9 +61,13 @@ export default async function (args: string[]): Promise<void> {
   try {
     for (const renderer of ["webgl", "canvas"] as const) {
       const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      page.on("pageerror", (e) => console.error(`  page error: ${e.message}`));
       const t0 = performance.now();
       await page.goto(`${ex.url}?renderer=${renderer}`);
-      await page.waitForFunction(() => (window as never as { __explorer?: { state: { ready: boolean } } }).__explorer?.state.ready, null, { timeout: 300_000 });
+      type W = { __explorer?: { state: { ready: boolean; error: string | null } } };
+      await page.waitForFunction(() => (window as never as W).__explorer?.state.ready || (window as never as W).__explorer?.state.error, null, { timeout: 300_000 });
+      const error = await page.evaluate("window.__explorer.state.error");
+      if (error) throw new Error(`the page failed: ${error}`);
       const readyMs = performance.now() - t0;
       const kind = await page.evaluate("window.__explorer.renderer");
       const measure = (move: "pan" | "zoom") =>

@@ -11,6 +11,7 @@ import { weightedPlacement } from "../src/web/projection.ts";
 import { categoryCodes, describeColumn } from "../src/web/run-data.ts";
 import { PointGrid } from "../src/web/page/grid.ts";
 import { View } from "../src/web/page/view.ts";
+import { appBundle } from "../src/web/assets.ts";
 
 test("fileInside keeps paths inside the root, including through symlinks", () => {
   const tmp = mkdtempSync(join(tmpdir(), "bie-web-path-"));
@@ -101,4 +102,11 @@ test("page grid and camera: nearest point, box query, pan and zoom round trips",
   v.panBy(10, -5);
   const [sx3, sy3] = v.toScreen(xy[0], xy[1]);
   assert.ok(Math.abs(sx3 - sx - 10) < 1e-6 && Math.abs(sy3 - sy + 5) < 1e-6, "drag moves points with the cursor");
+});
+
+test("the page bundles for the browser (shared readers included, node builtins stubbed)", async () => {
+  const js = await appBundle();
+  assert.ok(js.length > 10_000);
+  assert.match(js, /function normaliseImage/, "the data layer's own normalisation is in the bundle");
+  assert.doesNotMatch(js, /from\s*["']node:/, "no node: imports left for the browser to fail on");
 });

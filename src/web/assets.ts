@@ -35,6 +35,7 @@ export function appBundle(): Promise<string> {
     write: false,
     logLevel: "silent",
     external: ["/ort/*"],
+    define: { "process.env": "{}" }, // settings read from the environment at import time take their defaults
     plugins: [noNodeBuiltins],
   }).then((r) => r.outputFiles[0].text).catch((e) => {
     bundle = null; // let the next request try again (e.g. after a fix while the server runs)
@@ -44,17 +45,19 @@ export function appBundle(): Promise<string> {
 }
 
 /**
- * The shared readers import node:fs for reading by path; the page only decodes bytes it already has, so those
- * imports become stubs that throw if ever called.
+ * The shared readers import node builtins (fs, path, zlib…) for reading by path; the page only decodes bytes it
+ * already has, so each builtin becomes a stub with the same export names (taken from Node's own module, so any
+ * import resolves) whose functions throw if ever called.
  */
 const noNodeBuiltins: Plugin = {
   name: "no-node-builtins",
   setup(b) {
     b.onResolve({ filter: /^node:/ }, (a) => ({ path: a.path, namespace: "node-stub" }));
-    b.onLoad({ filter: /.*/, namespace: "node-stub" }, (a) => ({
-      contents: `const no = () => { throw new Error("${a.path} is not available in the browser"); };\nexport const readFile = no, readSync = no, open = no, inflateSync = no;\nexport default {};\n`,
-      loader: "js",
-    }));
+    b.onLoad({ filter: /.*/, namespace: "node-stub" }, async (a) => {
+      const names = Object.keys(await import(a.path)).filter((k) => k !== "default" && /^[A-Za-z_$][\w$]*$/.test(k));
+      const lines = [`const no = () => { throw new Error(${JSON.stringify(`${a.path} is not available in the browser`)}); };`, ...names.map((k) => `export const ${k} = no;`), "export default {};"];
+      return { contents: lines.join("\n"), loader: "js" };
+    });
   },
 };
 
