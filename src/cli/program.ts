@@ -218,8 +218,8 @@ export function buildProgram(io: CliIO): Command {
   queue.command("status").description("progress of queued embeddings and sweeps").argument("[options...]", "redis=URL queue=NAME json=true").action(async (args: string[]) => (await scale()).queueStatusCommand(args, scaleIO("status")));
   program.command("worker").description("run queued shards and trials (sandboxed child process per slot) until stopped").argument("[options...]", "redis=URL concurrency=1 threads=N idle_exit=true").action(async (args: string[]) => (await scale()).workerCommand(args, scaleIO("worker")));
   const slurm = program.command("slurm").description("write (and with submit=true, submit) a Slurm job array: one shard or trial per task");
-  slurm.command("embed").argument("<run>").argument("[options...]", "shards=N parallel=K out=DIR time= partition= cpus= mem= submit=true, config overrides").action(async (run: string, args: string[]) => (await scale()).slurmEmbedCommand(requireRun(run), args, scaleIO("slurm")));
-  slurm.command("sweep").argument("<spec>").argument("[options...]", "parallel=K out=DIR time= partition= cpus= mem= submit=true").action(async (spec: string, args: string[]) => (await scale()).slurmSweepCommand(spec, args, scaleIO("slurm")));
+  slurm.command("embed").description("one embedding shard per array task, then bie merge").argument("<run>").argument("[options...]", "shards=N parallel=K out=DIR time= partition= cpus= mem= submit=true, config overrides").action(async (run: string, args: string[]) => (await scale()).slurmEmbedCommand(requireRun(run), args, scaleIO("slurm")));
+  slurm.command("sweep").description("one sweep trial per array task, then bie sweep to finish").argument("<spec>").argument("[options...]", "parallel=K out=DIR time= partition= cpus= mem= submit=true").action(async (spec: string, args: string[]) => (await scale()).slurmSweepCommand(spec, args, scaleIO("slurm")));
 
   return program;
 
