@@ -2,6 +2,7 @@
 // svd_flip) and UMAP (umap-js, seeded; fitted on at most `maxFit` rows, the rest transformed).
 import { EigenvalueDecomposition, Matrix as MlMatrix } from "ml-matrix";
 import { UMAP } from "umap-js";
+import { SparseMatrix } from "umap-js/dist/matrix.js";
 import type { Matrix } from "./forest/forest.ts";
 import { MersenneTwister } from "./random.ts";
 
@@ -74,6 +75,7 @@ export function umap2d(X: Matrix, d: number, opts: UmapOptions = {}): UmapResult
   (um as unknown as { optimizeLayout: () => number[][] }).optimizeLayout = function (this: unknown) {
     return optimizeLayoutTyped((this as { optimizationState: LayoutState }).optimizationState, () => rng.nextUint32() / 4294967296);
   };
+  (um as unknown as { fuzzySimplicialSet: unknown }).fuzzySimplicialSet = fuzzyUnion;
   um.initializeFit(rows(fitIdx));
   const fitted = (um as unknown as { optimizeLayout: () => number[][] }).optimizeLayout.call(um);
   fitIdx.forEach((i, r) => { coords[i * 2] = fitted[r][0]; coords[i * 2 + 1] = fitted[r][1]; });
@@ -150,4 +152,33 @@ export function optimizeLayoutTyped(st: LayoutState, random: () => number): numb
   st.headEmbedding.forEach((v, i) => { for (let d = 0; d < dim; d++) v[d] = H[i * dim + d]; });
   if (!same) st.tailEmbedding.forEach((v, i) => { for (let d = 0; d < dim; d++) v[d] = T[i * dim + d]; });
   return st.headEmbedding;
+}
+
+interface FuzzyHost {
+  knnIndices: number[][]; knnDistances: number[][]; localConnectivity: number;
+  smoothKNNDistance(d: number[][], k: number, localConnectivity: number): { sigmas: number[]; rhos: number[] };
+  computeMembershipStrengths(i: number[][], d: number[][], sigmas: number[], rhos: number[]): { rows: number[]; cols: number[]; vals: number[] };
+}
+
+/**
+ * umap-js's fuzzySimplicialSet (fuzzy union A + Aᵀ − A∘Aᵀ of the k-NN membership strengths) with numeric keys
+ * instead of seven passes over "row:col"-string maps; same values, one SparseMatrix at the end.
+ */
+function fuzzyUnion(this: FuzzyHost, X: unknown[], nNeighbors: number, setOpMixRatio = 1): SparseMatrix {
+  const { sigmas, rhos } = this.smoothKNNDistance(this.knnDistances, nNeighbors, this.localConnectivity);
+  const { rows, cols, vals } = this.computeMembershipStrengths(this.knnIndices, this.knnDistances, sigmas, rhos);
+  const n = X.length;
+  const w = new Map<number, number>();
+  for (let e = 0; e < vals.length; e++) w.set(rows[e] * n + cols[e], vals[e]);
+  const r: number[] = [], c: number[] = [], v: number[] = [];
+  const emit = (i: number, j: number) => {
+    const a = w.get(i * n + j) ?? 0, b = w.get(j * n + i) ?? 0, ab = a * b;
+    r.push(i); c.push(j); v.push(setOpMixRatio * (a + b - ab) + (1 - setOpMixRatio) * ab);
+  };
+  for (const key of w.keys()) {
+    const i = Math.floor(key / n), j = key - i * n;
+    emit(i, j);
+    if (!w.has(j * n + i)) emit(j, i); // the transposed entry exists only through Aᵀ
+  }
+  return new SparseMatrix(r, c, v, [n, n]);
 }
