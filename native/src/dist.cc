@@ -313,7 +313,8 @@ struct GradSync : std::enable_shared_from_this<GradSync> {
 
   // After backward: launch what is left (buckets with unused parameters), wait, average, write back.
   // Returns how many buckets were already on their way before backward returned (the overlap achieved).
-  size_t finish() {
+  // average=false when the losses were already divided by the group size (saves a pass over the buckets).
+  size_t finish(bool average = true) {
     if (!armed) throw std::runtime_error("gradient sync finished without being armed before backward");
     armed = false;
     size_t early = nextLaunch;
@@ -329,7 +330,7 @@ struct GradSync : std::enable_shared_from_this<GradSync> {
     for (size_t b = 0; b < buckets.size(); b++) {
       auto& idx = buckets[b];
       auto& flat = flats[b];
-      flat.div_(g->size);
+      if (average) flat.div_(g->size);
       int64_t off = 0;
       auto flags = flat.narrow(0, flat.numel() - static_cast<int64_t>(idx.size()), static_cast<int64_t>(idx.size())).to(at::kFloat);
       auto* f = flags.data_ptr<float>();
@@ -341,8 +342,13 @@ struct GradSync : std::enable_shared_from_this<GradSync> {
           p.mutable_grad().reset();
           continue;
         }
-        if (!p.grad().defined()) p.mutable_grad() = at::zeros_like(p);
-        p.mutable_grad().copy_(piece);
+        // The gradient becomes a view into the bucket (no copy back) when the layouts agree, as DDP's
+        // gradient_as_bucket_view; the bucket lives until the next zeroGrad drops these views.
+        if (p.is_contiguous()) p.mutable_grad() = piece;
+        else {
+          if (!p.grad().defined()) p.mutable_grad() = at::zeros_like(p);
+          p.mutable_grad().copy_(piece);
+        }
       }
       flat = at::Tensor();
     }
@@ -492,10 +498,13 @@ Napi::Value GradSyncArm(const Napi::CallbackInfo& info) {
     return info.Env().Undefined();
   });
 }
-// gradSyncFinish(handle): call after backward; returns when every gradient holds its average over ranks.
+// gradSyncFinish(handle, {average}): call after backward; returns when every gradient holds its sum over ranks,
+// divided by the group size unless average is false.
 Napi::Value GradSyncFinish(const Napi::CallbackInfo& info) {
   return guarded(info, "dist.gradSyncFinish", [&]() {
-    return Napi::Number::New(info.Env(), static_cast<double>(syncOf(info[0])->finish()));
+    auto o = optsAt(info, 1);
+    bool average = !o.Has("average") || o.Get("average").ToBoolean().Value();
+    return Napi::Number::New(info.Env(), static_cast<double>(syncOf(info[0])->finish(average)));
   });
 }
 Napi::Value GradSyncDispose(const Napi::CallbackInfo& info) {

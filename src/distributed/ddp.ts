@@ -76,8 +76,9 @@ export class DataParallel {
       this.#sync = { params, sync: this.pg.gradSync(params, { bucketBytes: this.bucketBytes }) };
     }
     this.#sync.sync.arm();
-    (weight === 1 ? loss : loss.mul(weight)).backward();
-    this.overlappedBuckets = this.#sync.sync.finish();
+    // Dividing the loss by the world size makes the summed gradients the average: no pass over the buckets.
+    loss.mul(weight / this.worldSize).backward();
+    this.overlappedBuckets = this.#sync.sync.finish({ average: false });
   }
 
   /** Average gradients over ranks after backward (bucketed, no overlap). */

@@ -135,11 +135,12 @@ export class GradSync {
     wrapErrors(() => dist().gradSyncArm(this.#h));
   }
   /**
-   * Wait for the buckets; every gradient then holds its average over ranks. Returns how many buckets were
-   * launched during backward (the rest, with unused parameters, went after it).
+   * Wait for the buckets; every gradient then holds its average over ranks (its sum with average: false, when
+   * the losses were already divided by the world size). Returns how many buckets were launched during backward
+   * (the rest, with unused parameters, went after it).
    */
-  finish(): number {
-    return wrapErrors(() => dist().gradSyncFinish(this.#h)) as number;
+  finish(opts: { average?: boolean } = {}): number {
+    return wrapErrors(() => dist().gradSyncFinish(this.#h, opts)) as number;
   }
   /** Remove the hooks (the parameters then train without it). */
   dispose(): void {
