@@ -122,6 +122,20 @@ test("the map draws, and pans when dragged", { skip: noChromium }, async () => {
   const moved = await map.screenshot();
   assert.ok(changedPixels(drawn, moved) > 100, "pixels change after panning");
   await page.screenshot({ path: join(SHOTS, "map.png") });
+  // Headless Chromium's WebGL is software (SwiftShader), so the page drew with its CPU rasteriser; the WebGL
+  // renderer, forced, must draw the same points too.
+  assert.equal(await ex("E.renderer"), "canvas");
+  const glPage = await browser!.newPage({ viewport: { width: 1280, height: 800 } });
+  try {
+    await glPage.goto(`${srv.url}?renderer=webgl`);
+    await glPage.waitForFunction(() => (window as W).__explorer?.state.ready || (window as W).__explorer?.state.error, null, { timeout: 60_000 });
+    assert.equal(await glPage.evaluate("window.__explorer.renderer"), "webgl");
+    const glShot = await glPage.locator("#map").screenshot();
+    assert.ok(inkPixels(glShot) > n * 3, `WebGL ink pixels ${inkPixels(glShot)}`);
+    await glPage.screenshot({ path: join(SHOTS, "map-webgl.png") });
+  } finally {
+    await glPage.close();
+  }
   // back to the framed view for the next tests
   await page.selectOption("#projection", "pca");
   await until(() => (window as W).__explorer.state.kind === "pca");

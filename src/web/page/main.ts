@@ -16,7 +16,8 @@ interface PlacedImage { name: string; vector: Float32Array; at: Record<Kind, [nu
 const params = new URLSearchParams(location.search);
 const mapCanvas = byId<HTMLCanvasElement>("map"), overlay = byId<HTMLCanvasElement>("overlay"), wrap = byId("map-wrap");
 const tooltip = byId("tooltip"), status = byId("status");
-const renderer = createRenderer(mapCanvas, params.get("renderer") === "canvas" ? "canvas" : "webgl");
+const forced = params.get("renderer");
+const renderer = createRenderer(mapCanvas, forced === "canvas" || forced === "webgl" ? forced : "auto");
 const octx = overlay.getContext("2d")!;
 const view = new View();
 
