@@ -12,6 +12,8 @@ import { categoryCodes, describeColumn } from "../src/web/run-data.ts";
 import { PointGrid } from "../src/web/page/grid.ts";
 import { View } from "../src/web/page/view.ts";
 import { appBundle } from "../src/web/assets.ts";
+import { closeItemSources, readItemImage, regionOfRow } from "../src/web/item-pixels.ts";
+import type { EmbeddingTable } from "../src/eval/index.ts";
 
 test("fileInside keeps paths inside the root, including through symlinks", () => {
   const tmp = mkdtempSync(join(tmpdir(), "bie-web-path-"));
@@ -109,4 +111,23 @@ test("the page bundles for the browser (shared readers included, node builtins s
   assert.ok(js.length > 10_000);
   assert.match(js, /function normaliseImage/, "the data layer's own normalisation is in the bundle");
   assert.doesNotMatch(js, /from\s*["']node:/, "no node: imports left for the browser to fail on");
+});
+
+test("tile items (data.tiles rows) show their region of the big image, whole-file items the whole file", async () => {
+  const zarr = new URL("./fixtures/io/zarr/ome_5d_u16_be_zlib.ome.zarr", import.meta.url).pathname;
+  const png = new URL("../demo-data/jurkat/Anaphase/0000.tif", import.meta.url).pathname;
+  const col = (a: (string | null)[]) => a;
+  const table = {
+    ids: ["a#0", "a#1", "plain"], paths: [zarr, zarr, png], n: 3, d: 1, X: new Float32Array(3), featureNames: ["z_0"], source: "(test)",
+    columns: { level: col(["0", "0", null]), t: col(["0", "0", null]), z: col(["max", "1", null]), y0: col(["1", "2", null]), x0: col(["2", "0", null]), h: col(["5", "4", null]), w: col(["6", "3", null]) },
+  } as EmbeddingTable;
+  assert.deepEqual(regionOfRow(table.columns, 0), { level: 0, t: 0, z: null, y0: 1, x0: 2, h: 5, w: 6 });
+  assert.equal(regionOfRow(table.columns, 2), null);
+  try {
+    const a = await readItemImage(table, 0), b = await readItemImage(table, 1), c = await readItemImage(table, 2);
+    assert.deepEqual([a.height, a.width, b.height, b.width], [5, 6, 4, 3]);
+    assert.deepEqual([c.height, c.width, c.channels], [40, 40, 3]);
+  } finally {
+    closeItemSources();
+  }
 });

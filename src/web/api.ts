@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { readFile } from "node:fs/promises";
 import { statSync } from "node:fs";
 import { thumbnailPng } from "../eval/report/thumbs.ts";
-import { readImage } from "../io/index.ts";
+import { readItemImage } from "./item-pixels.ts";
 import { appBundle, contentType, ortFile, pageFile } from "./assets.ts";
 import type { EncoderSource } from "./encoder.ts";
 import { badRequest, HttpError, notFound } from "./http-errors.ts";
@@ -150,7 +150,7 @@ async function preview(ctx: ExplorerContext, m: RegExpMatchArray, _q: IncomingMe
   if (!path) throw notFound("this item has no image path");
   let png: Uint8Array;
   try {
-    png = thumbnailPng(await readImage(path), PREVIEW_PX);
+    png = thumbnailPng(await readItemImage(ctx.run.table, i), PREVIEW_PX);
   } catch (e) {
     throw notFound(`cannot read this item's image (${(e as Error).message})`);
   }

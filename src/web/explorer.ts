@@ -3,6 +3,7 @@ import type { Server } from "node:http";
 import { BieError } from "../errors.ts";
 import type { ExplorerContext } from "./api.ts";
 import { encoderFor } from "./encoder.ts";
+import { closeItemSources } from "./item-pixels.ts";
 import { DEFAULT_OPTIONS, type ExploreOptions } from "./options.ts";
 import { pcaProjection, umapProjection, type Projection, type ProjectionKind } from "./projection.ts";
 import { loadRunData, type RunData } from "./run-data.ts";
@@ -34,7 +35,7 @@ export async function startExplorer(runDir: string, start: StartOptions = {}): P
   log(`run ${run.name}: ${run.table.n} items × ${run.table.d} dims from ${run.table.source}`);
   const maps = new Map<ProjectionKind, Promise<Projection>>();
   maps.set("umap", Promise.resolve(await umapProjection(run, opts.umapMaxFit, opts.rebuild, log)));
-  const thumbs = await openThumbs(run.dir, run.table.paths, opts.thumbSize, opts.rebuild, log);
+  const thumbs = await openThumbs(run.dir, run.table, opts.thumbSize, opts.rebuild, log);
   const ctx: ExplorerContext = {
     run, opts, thumbs, encoder: encoderFor(run.dir, log),
     projection(kind) {
@@ -62,6 +63,7 @@ export async function startExplorer(runDir: string, start: StartOptions = {}): P
       server.closeAllConnections();
       await new Promise<void>((res) => server.close(() => res()));
       await thumbs.close();
+      closeItemSources();
     },
   };
 }

@@ -6,7 +6,7 @@ import { createReadStream, existsSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { imageSizeHW, resolveConfig, type Config } from "../config/index.ts";
 import { readEmbeddings, type EmbeddingTable } from "../eval/index.ts";
-import { readImage } from "../io/index.ts";
+import { readItemImage } from "./item-pixels.ts";
 import { unitRows } from "./knn.ts";
 
 export type ColumnKind = "category" | "number" | "text";
@@ -85,17 +85,11 @@ async function modelInput(dir: string, table: EmbeddingTable): Promise<{ input: 
   }
   if (cfg.task !== "image") return { input: null, problem: `the run's task is '${cfg.task}', not images` };
   let channels = cfg.data.channels;
-  if (channels === undefined) {
-    // As the dataset does: the channel count of the first readable image.
-    for (const p of table.paths) {
-      if (!p) continue;
-      try {
-        channels = (await readImage(p)).channels;
-        break;
-      } catch {
-        // unreadable here (moved data): try the next
-      }
-    }
+  // As the dataset does: the channel count of the first readable item (trying a few, in case data moved).
+  for (let i = 0, tried = 0; channels === undefined && i < table.n && tried < 5; i++) {
+    if (!table.paths[i]) continue;
+    tried++;
+    channels = await readItemImage(table, i).then((im) => im.channels, () => undefined);
   }
   if (channels === undefined) return { input: null, problem: "cannot tell the channel count (no data.channels and no readable image)" };
   const [height, width] = imageSizeHW(cfg.data.image_size);

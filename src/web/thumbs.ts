@@ -6,7 +6,8 @@ import { existsSync } from "node:fs";
 import { open, readFile, type FileHandle } from "node:fs/promises";
 import { thumbnailPng } from "../eval/report/thumbs.ts";
 import { writeChunksAtomic, writeFileAtomic } from "../io/atomic.ts";
-import { readImage } from "../io/index.ts";
+import type { EmbeddingTable } from "../eval/index.ts";
+import { closeItemSources, readItemImage } from "./item-pixels.ts";
 import { cachePath, readSidecar, writeSidecar } from "./cache.ts";
 
 export interface ThumbStore {
@@ -17,14 +18,17 @@ export interface ThumbStore {
   close(): Promise<void>;
 }
 
-export async function openThumbs(runDir: string, paths: (string | null)[], size: number, rebuild: boolean, log: (s: string) => void): Promise<ThumbStore> {
-  const want = { paths_sha256: createHash("sha256").update(JSON.stringify(paths)).digest("hex"), size, n: paths.length };
+export async function openThumbs(runDir: string, table: EmbeddingTable, size: number, rebuild: boolean, log: (s: string) => void): Promise<ThumbStore> {
+  const paths = table.paths;
+  // Items are their paths (and regions, for tile datasets): a new table with the same items keeps its thumbnails.
+  const regions = ["level", "t", "z", "y0", "x0", "h", "w"].map((c) => table.columns[c] ?? null);
+  const want = { paths_sha256: createHash("sha256").update(JSON.stringify([paths, regions])).digest("hex"), size, n: paths.length };
   const bin = cachePath(runDir, "thumbs.bin"), idx = cachePath(runDir, "thumbs.idx");
   let meta = rebuild ? null : readSidecar<{ missing: number }>(runDir, "thumbs", want);
-  if (!meta || !existsSync(bin) || !existsSync(idx)) meta = await buildThumbs(runDir, paths, size, want, log);
+  if (!meta || !existsSync(bin) || !existsSync(idx)) meta = await buildThumbs(runDir, table, size, want, log);
   let offsets = await readOffsets(idx);
   if (offsets.length !== paths.length + 1) {
-    meta = await buildThumbs(runDir, paths, size, want, log);
+    meta = await buildThumbs(runDir, table, size, want, log);
     offsets = await readOffsets(idx);
   }
   const fh: FileHandle = await open(bin, "r");
@@ -47,17 +51,17 @@ async function readOffsets(file: string): Promise<Float64Array> {
   return bytes.length % 8 ? new Float64Array(0) : new Float64Array(new Uint8Array(bytes).buffer);
 }
 
-async function buildThumbs(runDir: string, paths: (string | null)[], size: number, want: Record<string, unknown>, log: (s: string) => void): Promise<{ missing: number }> {
+async function buildThumbs(runDir: string, table: EmbeddingTable, size: number, want: Record<string, unknown>, log: (s: string) => void): Promise<{ missing: number }> {
+  const paths = table.paths;
   log(`making ${paths.length} thumbnails of ${size} px (once; cached in ${cachePath(runDir, "thumbs.bin")})`);
   const chunks: Uint8Array[] = [];
   const offsets = new Float64Array(paths.length + 1);
   let pos = 0, missing = 0, lastLog = Date.now();
   for (let i = 0; i < paths.length; i++) {
     offsets[i] = pos;
-    const p = paths[i];
     let png: Uint8Array | null = null;
     try {
-      if (p) png = thumbnailPng(await readImage(p), size);
+      if (paths[i]) png = thumbnailPng(await readItemImage(table, i), size);
     } catch {
       // unreadable or moved image: the page shows the id without a picture
     }
@@ -71,6 +75,7 @@ async function buildThumbs(runDir: string, paths: (string | null)[], size: numbe
     }
   }
   offsets[paths.length] = pos;
+  closeItemSources();
   await writeChunksAtomic(cachePath(runDir, "thumbs.bin"), chunks);
   await writeFileAtomic(cachePath(runDir, "thumbs.idx"), new Uint8Array(offsets.buffer));
   const meta = { ...want, missing };
