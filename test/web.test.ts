@@ -6,12 +6,13 @@
 // page loads nothing from outside the server. Screenshots go to .test-out/web/.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { readNpy } from "../src/io/npy.ts";
-import { CHROMIUM, CHROMIUM_ARGS, OUT, changedPixels, cosineTo, inkPixels, makeRun, raw, serve, type Served } from "./web-helpers.ts";
+import { CHROMIUM, CHROMIUM_ARGS, OUT, ROOT, changedPixels, cosineTo, inkPixels, makeRun, raw, serve, type Served } from "./web-helpers.ts";
 
 const SHOTS = join(OUT, "web");
 const noChromium = existsSync(CHROMIUM) ? false : `${CHROMIUM} not installed (scripts/setup.sh installs it)`;
@@ -62,6 +63,19 @@ test("bie explore binds loopback, prints its URL and caches the map and thumbnai
   const pts = new Float32Array(await (await fetch(`${srv.url}api/points/umap`)).arrayBuffer());
   assert.equal(pts.length, 2 * n);
   assert.ok(pts.every(Number.isFinite));
+});
+
+test("bie explore refuses a run without embeddings and a port in use, with one clear line each", async () => {
+  const bare = join(tmp, "bare");
+  mkdirSync(bare);
+  writeFileSync(join(bare, "config.yaml"), "model: resnet18_ae\n");
+  const noEmb = spawnSync(process.execPath, ["bin/bie.js", "explore", bare, "--port", "0"], { cwd: ROOT, encoding: "utf8" });
+  assert.equal(noEmb.status, 2);
+  assert.match(noEmb.stderr, /no embeddings to explore yet: run `bie embed .*bare` first/);
+  const port = new URL(srv.url).port;
+  const busy = spawnSync(process.execPath, ["bin/bie.js", "explore", run, "--port", port], { cwd: ROOT, encoding: "utf8" });
+  assert.equal(busy.status, 2);
+  assert.match(busy.stderr, new RegExp(`port ${port} on 127.0.0.1 is in use`));
 });
 
 test("requests that leave the run folder or name no item are refused, and the server keeps serving", async () => {

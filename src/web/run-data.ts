@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import { createReadStream, existsSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
+import { BadInputError } from "../errors.ts";
 import { imageSizeHW, resolveConfig, type Config } from "../config/index.ts";
 import { readEmbeddings, type EmbeddingTable } from "../eval/index.ts";
 import { readItemImage } from "./item-pixels.ts";
@@ -42,6 +43,8 @@ const MAX_CATEGORIES = 64;
 
 export async function loadRunData(runDir: string): Promise<RunData> {
   const dir = resolve(runDir);
+  if (!["embeddings.parquet", "embeddings.npy"].some((f) => existsSync(join(dir, f))))
+    throw new BadInputError(dir, `no embeddings to explore yet: run \`bie embed ${runDir}\` first`);
   const table = await readEmbeddings(dir);
   const key = await sha256File(table.source);
   const columns = Object.keys(table.columns).map((name) => describeColumn(name, table.columns[name]));

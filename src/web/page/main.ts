@@ -222,6 +222,9 @@ function updateHover(): void {
     if (state.hover !== i) return;
     tooltip.replaceChildren(it.hasThumb ? el("img", { src: api.thumbUrl(i), alt: "" }) : "", itemTable(it, 8));
     tooltip.dataset.index = String(i);
+    // keep it inside the map: above the cursor when there is no room below
+    const h = Math.max(tooltip.offsetHeight, 76);
+    tooltip.style.top = `${sy + 14 + h <= view.height ? sy + 14 : Math.max(0, sy - 14 - h)}px`;
   }, fail);
 }
 

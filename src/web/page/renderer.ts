@@ -161,6 +161,7 @@ class CanvasRenderer implements PointRenderer {
     px.fill(0xffffffff);
     const { xy, rgba, dpr } = this;
     const size = Math.max(1, Math.round(this.pointSize * dpr)), half = size >> 1;
+    const disc = discMask(size);
     const k = view.scale * dpr, ox = (view.width / 2) * dpr - view.cx * k, oy = (view.height / 2) * dpr + view.cy * k;
     const n = Math.min(xy.length / 2, rgba.length / 4);
     for (let i = 0; i < n; i++) {
@@ -170,6 +171,7 @@ class CanvasRenderer implements PointRenderer {
       const solid = (0xff000000 | (b << 16) | (g << 8) | r) >>> 0; // ImageData is RGBA bytes: little-endian ABGR words
       for (let y = Math.max(y0, 0); y < Math.min(y0 + size, H); y++) {
         for (let x = Math.max(x0, 0); x < Math.min(x0 + size, W); x++) {
+          if (!disc[(y - y0) * size + (x - x0)]) continue;
           const o = y * W + x;
           if (a === 255) px[o] = solid;
           else {
@@ -182,4 +184,13 @@ class CanvasRenderer implements PointRenderer {
     }
     this.ctx.putImageData(this.image, 0, 0);
   }
+}
+
+/** Which pixels of a size × size square a round point covers (all of them below 4 px, where round shows no more). */
+function discMask(size: number): Uint8Array {
+  const m = new Uint8Array(size * size).fill(1);
+  if (size < 4) return m;
+  const r = size / 2;
+  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) m[y * size + x] = (x + 0.5 - r) ** 2 + (y + 0.5 - r) ** 2 <= r * r + 0.25 ? 1 : 0;
+  return m;
 }
