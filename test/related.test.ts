@@ -16,7 +16,7 @@ import { itemGroupKeys, relatedViews } from "../src/train/related.ts";
 import { groupBatchPlan } from "../src/train/related-sampler.ts";
 import { readNpy } from "../src/io/npy.ts";
 import { run } from "../src/cli/program.ts";
-import type { Item } from "../src/data/index.ts";
+import type { Item, Loader } from "../src/data/index.ts";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const work = mkdtempSync(join(tmpdir(), "bie-related-"));
@@ -72,7 +72,7 @@ test("the trainer's source uses the group sampler for manifest groups; channel g
   const cfg = resolveConfig({ overrides: [`data.path=${file}`, "contrastive.weight=0.1", "contrastive.groups=[well]", "contrastive.per_group=4", "batch_size=8", "data.workers=0", "data.image_size=32"] });
   const src = await sourceForConfig(cfg);
   try {
-    const plan = src.loader("train", { epoch: 0 }).plan();
+    const plan = (src.loader("train", { epoch: 0 }) as unknown as Loader).plan(); // an image source's loader is a Loader
     const keys = relatedViews(cfg, src.items, src.channelsPerItem)!.itemKeys!;
     for (const b of plan.slice(0, 3)) {
       const counts = new Map<number, number>();
