@@ -161,7 +161,7 @@ class CanvasRenderer implements PointRenderer {
     px.fill(0xffffffff);
     const { xy, rgba, dpr } = this;
     const size = Math.max(1, Math.round(this.pointSize * dpr)), half = size >> 1;
-    const disc = discMask(size);
+    const disc = discMask(size), round = size >= 4;
     const k = view.scale * dpr, ox = (view.width / 2) * dpr - view.cx * k, oy = (view.height / 2) * dpr + view.cy * k;
     const n = Math.min(xy.length / 2, rgba.length / 4);
     for (let i = 0; i < n; i++) {
@@ -171,7 +171,7 @@ class CanvasRenderer implements PointRenderer {
       const solid = (0xff000000 | (b << 16) | (g << 8) | r) >>> 0; // ImageData is RGBA bytes: little-endian ABGR words
       for (let y = Math.max(y0, 0); y < Math.min(y0 + size, H); y++) {
         for (let x = Math.max(x0, 0); x < Math.min(x0 + size, W); x++) {
-          if (!disc[(y - y0) * size + (x - x0)]) continue;
+          if (round && !disc[(y - y0) * size + (x - x0)]) continue;
           const o = y * W + x;
           if (a === 255) px[o] = solid;
           else {
