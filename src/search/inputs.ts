@@ -25,14 +25,14 @@ export function imageRef(spec: string): TargetImage {
 const isZarr = (p: string) => /\.zarr\/?$/i.test(p) || existsSync(resolve(p, ".zattrs")) || existsSync(resolve(p, "zarr.json")) || existsSync(resolve(p, ".zgroup"));
 
 /** in=: an image (file, Zarr store, a+b channel files), a CSV manifest, or a folder of images (searched recursively). */
-export function targetImages(spec: string, cfg: Config): TargetImage[] {
+export function targetImages(spec: string, cfg: Config): { images: TargetImage[]; dataset: boolean } {
   const p = resolve(spec.split("+")[0]);
   if (!existsSync(p)) throw new BadInputError(p, "no such file or folder to search in");
   const isCsv = extname(p).toLowerCase() === ".csv";
-  if (!isCsv && (!statSync(p).isDirectory() || isZarr(p))) return [imageRef(spec)];
+  if (!isCsv && (!statSync(p).isDirectory() || isZarr(p))) return { images: [imageRef(spec)], dataset: false };
   // A dataset: listed as the data layer lists training data (manifest columns as in the run's config).
   const list = listItems({ ...cfg.data, path: p, manifest: undefined, limit: undefined, group_column: undefined, label_column: null, missing_labels: "keep", skip_bad: false });
-  return list.items.map((it) => ({ name: it.path, open: () => openImageSource(it.path) }));
+  return { images: list.items.map((it) => ({ name: it.path, open: () => openImageSource(it.path) })), dataset: true };
 }
 
 /** The run's preparation settings for an image with `channels` channels (no augmentation). */

@@ -12,7 +12,7 @@ import { checkpointOf, loadRunModel, modelForConfig } from "../train/index.ts";
 import { configureEngine } from "../train/trainer.ts";
 import { loadWeights } from "../train/checkpoint.ts";
 import type { EmbeddingModel } from "../models/index.ts";
-import { imageRange, imageRef, prepFor, regionToInput, targetImages, type TargetImage } from "./inputs.ts";
+import { imageRange, imageRef, prepFor, regionToInput, targetImages } from "./inputs.ts";
 
 export interface SearchOptions {
   /** Query image (file, Zarr, a+b channel files); with `box`, only that region of it. */
@@ -22,7 +22,7 @@ export interface SearchOptions {
   /** in=: a large image, a folder of images or a CSV manifest. */
   target: string;
   k?: number; // default 10
-  /** Tile side in pixels at `level` (default: the model's input size). */
+  /** Tile side in pixels at `level` (default: the model's input size; in a dataset, default: each image whole). */
   tile?: number;
   /** Tile step (default tile / 2). */
   stride?: number;
@@ -82,32 +82,47 @@ export async function loadSearchModel(runDir: string): Promise<{ cfg: Config; mo
   return { cfg, model };
 }
 
-/** Embeddings of regions of one image, batched: rows of `dim` floats, one per region. */
-async function embedRegions(cfg: Config, model: EmbeddingModel, src: ImageSource, regions: Tile[], channels: number[], norm: "tile" | "image", batchSize: number, onBatch: (n: number) => void): Promise<Float32Array[]> {
-  const size = imageSizeHW(cfg.data.image_size);
-  const batchMode = cfg.data.channel_mode === "batch";
-  const C = channels.length;
-  if (!batchMode && C !== model.spec.inChannels)
-    throw new ConfigError("channels", `${src.path} gives ${C} channel(s) but the model takes ${model.spec.inChannels}; choose them with channels=0,1,...`);
-  const prep = prepFor(cfg, C, size);
-  const range = norm === "image" ? await imageRange(src, cfg, channels) : null;
-  const per = C * size[0] * size[1];
-  const out: Float32Array[] = [];
-  for (let s = 0; s < regions.length; s += batchSize) {
-    const part = regions.slice(s, s + batchSize);
-    const x = new Float32Array(part.length * per);
-    for (const [i, r] of part.entries()) {
-      const img = await readRegionImage(src, { level: r.level, c: channels, y0: r.y0, x0: r.x0, h: r.h, w: r.w });
-      regionToInput(img, prep, range, x, i * per);
-    }
-    const shape = batchMode ? [part.length * C, 1, size[0], size[1]] : [part.length, C, size[0], size[1]];
-    const z = noGrad(() => tidy(() => model.embed(tensor(x, shape)).to("float32").toFloat32()));
-    const dim = z.length / part.length; // channel_mode=batch: an item's channel embeddings side by side
-    for (let i = 0; i < part.length; i++) out.push(z.slice(i * dim, (i + 1) * dim));
-    onBatch(part.length);
+/**
+ * Regions → model inputs → embeddings, batched across images (a dataset of small crops is one batch stream).
+ * rows: one embedding per region added, in order (channel_mode=batch: the channel embeddings side by side).
+ */
+class RegionEmbedder {
+  readonly rows: Float32Array[] = [];
+  private pending: Float32Array[] = [];
+  private channels = 0;
+  private readonly size: [number, number];
+  constructor(private readonly cfg: Config, private readonly model: EmbeddingModel, private readonly batchSize: number, private readonly onBatch: (n: number) => void = () => {}) {
+    this.size = imageSizeHW(cfg.data.image_size);
   }
-  return out;
+
+  async add(src: ImageSource, r: Tile, channels: number[], range: [number, number][] | null): Promise<void> {
+    const C = channels.length;
+    if (this.cfg.data.channel_mode !== "batch" && C !== this.model.spec.inChannels)
+      throw new ConfigError("channels", `${src.path} gives ${C} channel(s) but the model takes ${this.model.spec.inChannels}; choose them with channels=0,1,...`);
+    if (this.pending.length && C !== this.channels) this.flush(); // one channel count per batch
+    this.channels = C;
+    const img = await readRegionImage(src, { level: r.level, c: channels, y0: r.y0, x0: r.x0, h: r.h, w: r.w });
+    const x = new Float32Array(C * this.size[0] * this.size[1]);
+    regionToInput(img, prepFor(this.cfg, C, this.size), range, x, 0);
+    this.pending.push(x);
+    if (this.pending.length >= this.batchSize) this.flush();
+  }
+
+  flush(): void {
+    const n = this.pending.length, C = this.channels, [h, w] = this.size;
+    if (n === 0) return;
+    const x = new Float32Array(n * C * h * w);
+    this.pending.forEach((p, i) => x.set(p, i * p.length));
+    this.pending = [];
+    const shape = this.cfg.data.channel_mode === "batch" ? [n * C, 1, h, w] : [n, C, h, w];
+    const z = noGrad(() => tidy(() => this.model.embed(tensor(x, shape)).to("float32").toFloat32()));
+    const dim = z.length / n;
+    for (let i = 0; i < n; i++) this.rows.push(z.slice(i * dim, (i + 1) * dim));
+    this.onBatch(n);
+  }
 }
+
+const allChannels = (src: ImageSource, level: number) => Array.from({ length: src.shapes[level].c }, (_, c) => c);
 
 export async function searchPatches(runDir: string, o: SearchOptions): Promise<SearchResult> {
   const { cfg, model } = await loadSearchModel(runDir);
@@ -130,40 +145,43 @@ export async function searchPatches(runDir: string, o: SearchOptions): Promise<S
       queryBox = o.box ?? [0, 0, s.x, s.y];
       const [x, y, w, h] = queryBox;
       if (x < 0 || y < 0 || w < 1 || h < 1 || x + w > s.x || y + h > s.y) throw new ConfigError("box", `${x},${y},${w},${h} is not inside the ${s.x}×${s.y} query image`);
-      const channels = o.channels ?? Array.from({ length: s.c }, (_, i) => i);
-      [queryVec] = await embedRegions(cfg, model, qsrc, [{ source: 0, level: qlevel, t: 0, z: 0, x0: x, y0: y, w, h }], channels, norm, 1, () => {});
+      const channels = o.channels ?? allChannels(qsrc, qlevel);
+      const q1 = new RegionEmbedder(cfg, model, 1);
+      await q1.add(qsrc, { source: 0, level: qlevel, t: 0, z: 0, x0: x, y0: y, w, h }, channels, norm === "image" ? await imageRange(qsrc, cfg, channels) : null);
+      [queryVec] = q1.rows;
     } finally {
       await qsrc.close();
     }
 
     // The tiles
-    const targets: TargetImage[] = targetImages(o.target, cfg);
-    const rows: Float32Array[] = [];
+    const { images: targets, dataset } = targetImages(o.target, cfg);
     const where: { image: number; tile: Tile }[] = [];
-    let done = 0, total = 0;
-    const plans: Tile[][] = [];
-    for (const t of targets) {
+    // One pass: open each image, plan its tiles, embed them (batches run across images). The progress total is
+    // exact for one image and estimated from the images seen so far for a dataset.
+    let done = 0, planned = 0;
+    const embedder = new RegionEmbedder(cfg, model, bs, (n) => o.onProgress?.((done += n), Math.max(done, Math.round((planned / Math.max(1, seen)) * targets.length))));
+    let seen = 0;
+    for (const [i, t] of targets.entries()) {
       const src = await t.open();
       try {
         const s = src.shapes[level];
         if (!s) throw new ConfigError("level", `${t.name} has ${src.levels} level(s); level=${level} asked`);
-        // An image smaller than a tile is one tile: the whole image.
-        plans.push(s.x < tile || s.y < tile ? [{ source: 0, level, t: 0, z: 0, y0: 0, x0: 0, h: s.y, w: s.x }] : gridTiles(s, { size: tile, stride, level }));
-        total += plans[plans.length - 1].length;
+        // A dataset's images are candidates as they are unless tile= is given; an image smaller than a tile is one tile.
+        const whole = (dataset && o.tile === undefined) || s.x < tile || s.y < tile;
+        const plan = whole ? [{ source: 0, level, t: 0, z: 0, y0: 0, x0: 0, h: s.y, w: s.x }] : gridTiles(s, { size: tile, stride, level });
+        (planned += plan.length), seen++;
+        const channels = o.channels ?? allChannels(src, level);
+        const range = norm === "image" ? await imageRange(src, cfg, channels) : null;
+        for (const tile of plan) {
+          await embedder.add(src, tile, channels, range);
+          where.push({ image: i, tile });
+        }
       } finally {
         await src.close();
       }
     }
-    for (const [i, t] of targets.entries()) {
-      const src = await t.open();
-      try {
-        const channels = o.channels ?? Array.from({ length: src.shapes[level].c }, (_, c) => c);
-        const z = await embedRegions(cfg, model, src, plans[i], channels, norm, bs, (n) => o.onProgress?.((done += n), total));
-        z.forEach((v, j) => { rows.push(v); where.push({ image: i, tile: plans[i][j] }); });
-      } finally {
-        await src.close();
-      }
-    }
+    embedder.flush();
+    const rows = embedder.rows;
     if (rows.length === 0) throw new BadInputError(o.target, "no tiles to search");
     if (rows[0].length !== queryVec.length) throw new ConfigError("channels", `the query embeds to ${queryVec.length} values and the tiles to ${rows[0].length}: give both the same channels`);
 
