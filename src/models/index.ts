@@ -10,3 +10,5 @@ export { ResNetVQVAE, type VQOptions } from "./vqvae.ts";
 export { VectorQuantizerEMA, type Quantized } from "./quantizer.ts";
 export { Module, Sequential } from "./nn/module.ts";
 export * from "./nn/layers.ts";
+// ViT/MAE models register themselves on import, so every registry name works wherever models are used.
+export * from "./vit/index.ts";
