@@ -113,17 +113,17 @@ test("lossTerms returns the latent of the same forward pass: equal to embed() in
 });
 
 test("channel_mode=batch with the channel contrastive term trains and embeds on real Jurkat crops", { timeout: 300_000 }, async () => {
-  const file = manifest(24);
-  const args = [`data.path=${file}`, "data.channel_mode=batch", "contrastive.weight=0.05", "contrastive.groups=[channel]", "model=resnet18_ae", "latent_dim=8", "data.image_size=32", "batch_size=6", "epochs=2", "data.workers=0", "engine.threads=1", "log_every=1", `runs_dir=${work}`, "name=channels", "optim.warmup_epochs=0"];
+  const file = manifest(16);
+  const args = [`data.path=${file}`, "data.channel_mode=batch", "contrastive.weight=0.05", "contrastive.groups=[channel]", "model=resnet18_ae", "latent_dim=8", "data.image_size=32", "batch_size=4", "epochs=1", "data.workers=0", "engine.threads=1", "log_every=1", `runs_dir=${work}`, "name=channels", "optim.warmup_epochs=0"];
   assert.equal(await run(["train", ...args], quiet), 0);
   const dir = join(work, "channels");
   const rows = readFileSync(join(dir, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
   const train = rows.filter((r) => r.split === "train");
-  assert.ok(train.length >= 4 && train.every((r) => Number.isFinite(r.contrastive) && r.contrastive > 0), "the contrastive term is logged every step");
+  assert.ok(train.length >= 3 && train.every((r) => Number.isFinite(r.contrastive) && r.contrastive > 0), "the contrastive term is logged every step");
   assert.ok(train.every((r) => Math.abs(r.loss - (r.recon + 0.05 * r.contrastive)) < 1e-5), "loss = recon + weight × contrastive");
   assert.ok(rows.some((r) => r.split === "val" && Number.isFinite(r.contrastive)), "and in validation");
   assert.equal(await run(["embed", dir], quiet), 0);
   const { shape } = await readNpy(join(dir, "embeddings.npy"));
-  assert.deepEqual(shape, [24, 3 * 8], "one row per image: its 3 channel embeddings side by side");
+  assert.deepEqual(shape, [16, 3 * 8], "one row per image: its 3 channel embeddings side by side");
   assert.ok(existsSync(join(dir, "embeddings.parquet")));
 });
