@@ -56,15 +56,21 @@ const cpuMs = (cpu.user + cpu.system) / 1000 / steps;
 
 // The communication alone: the full gradient (every parameter), averaged over the group as after backward.
 let allreduceMs: number | null = null;
+let allreduceCpuMs: number | null = null;
 if (ddp) {
   const ar: number[] = [];
+  let cpuSum = 0;
   for (let i = 0; i < 5; i++) {
     ddp.pg.barrier();
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     ddp.syncGradients(params);
     ar.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpuSum += (c.user + c.system) / 1000;
   }
   allreduceMs = median(ar);
+  allreduceCpuMs = cpuSum / 5; // packing, loopback TCP and reductions: CPU a rank spends on communication
 }
 const gradBytes = params.reduce((n, p) => n + p.size * 4, 0);
 console.log(
@@ -78,6 +84,7 @@ console.log(
     cpu_ms: +cpuMs.toFixed(1),
     img_s: +((batch * world * 1000) / stepMs).toFixed(2),
     allreduce_ms: allreduceMs === null ? null : +allreduceMs.toFixed(1),
+    allreduce_cpu_ms: allreduceCpuMs === null ? null : +allreduceCpuMs.toFixed(1),
     params: params.reduce((n, p) => n + p.size, 0),
     grad_mb: +(gradBytes / 1e6).toFixed(1),
     overlapped_buckets: ddp?.overlappedBuckets ?? 0,

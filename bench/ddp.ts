@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { freePort } from "../src/distributed/ddp-launch.ts";
 import { median, runJsonLines, writeResult, round } from "./common.ts";
 
-type Row = { kind: string; world: number; rank: number; img_s: number; step_ms: number; cpu_ms: number; allreduce_ms: number | null; params: number; grad_mb: number; overlapped_buckets: number };
+type Row = { kind: string; world: number; rank: number; img_s: number; step_ms: number; cpu_ms: number; allreduce_ms: number | null; allreduce_cpu_ms: number | null; params: number; grad_mb: number; overlapped_buckets: number };
 
 export default async function ddpBench(args: string[]): Promise<void> {
   const opt = (k: string, d: string) => args.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3) ?? d;
@@ -23,26 +23,33 @@ export default async function ddpBench(args: string[]): Promise<void> {
       env,
     ) as Promise<Row[]>;
 
-  const rows: Record<string, { one: Row[]; two: Row[] }> = Object.fromEntries(batches.map((b) => [b, { one: [], two: [] }]));
+  // pair: two independent single processes at once — what two cores give this machine right now without any
+  // communication; two / pair is data parallelism's own efficiency, whatever else the machine is running.
+  const rows: Record<string, { one: Row[]; two: Row[]; pair: number[] }> = Object.fromEntries(batches.map((b) => [b, { one: [], two: [], pair: [] }]));
   for (let r = 0; r < repeats; r++) {
     for (const b of batches) {
       const one = (await worker(b, {}))[0];
       const port = String(await freePort());
       const two = (await Promise.all([0, 1].map((rank) => worker(b, { RANK: String(rank), WORLD_SIZE: "2", MASTER_ADDR: "127.0.0.1", MASTER_PORT: port }))))[0][0];
+      const pair = (await Promise.all([0, 1].map(() => worker(b, {})))).reduce((sum, rs) => sum + rs[0].img_s, 0);
       rows[b].one.push(one);
       rows[b].two.push(two);
-      console.error(`repeat ${r + 1}/${repeats}, batch ${b}/rank: one ${one.img_s} img/s (${one.step_ms} ms/step), two ${two.img_s} img/s (${two.step_ms} ms/step, all-reduce ${two.allreduce_ms} ms)`);
+      rows[b].pair.push(pair);
+      console.error(`repeat ${r + 1}/${repeats}, batch ${b}/rank: one ${one.img_s} img/s (${one.step_ms} ms/step), two ${two.img_s} img/s (${two.step_ms} ms/step, all-reduce ${two.allreduce_ms} ms), two independent ${round(pair, 2)} img/s`);
     }
   }
-  const m = (rs: Row[], k: "img_s" | "step_ms" | "cpu_ms" | "allreduce_ms") => median(rs.map((x) => Number(x[k])));
+  const m = (rs: Row[], k: "img_s" | "step_ms" | "cpu_ms" | "allreduce_ms" | "allreduce_cpu_ms") => median(rs.map((x) => Number(x[k])));
   const summary = (b: string) => {
-    const { one, two } = rows[b];
+    const { one, two, pair } = rows[b];
     return {
       batch_per_rank: Number(b),
       one: round(m(one, "img_s"), 2),
       two: round(m(two, "img_s"), 2),
       speedup2: round(m(two, "img_s") / m(one, "img_s"), 3),
+      two_independent: round(median(pair), 2),
+      ddp_efficiency: round(m(two, "img_s") / median(pair), 3),
       allreduce_ms: round(m(two, "allreduce_ms"), 1),
+      allreduce_cpu_ms: round(m(two, "allreduce_cpu_ms"), 1),
       step_ms: { one: round(m(one, "step_ms"), 1), two: round(m(two, "step_ms"), 1) },
       // CPU time per step and process: on a machine busy with other work, wall time says little; this says what
       // a rank costs beside one process doing the same batch (communication included).
