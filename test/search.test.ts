@@ -36,7 +36,7 @@ const cover = (mask: { m: Uint8Array; w: number }, x: number, y: number, s: numb
 };
 const WORM = 0.02; // a tile is a worm tile when worm pixels cover at least 2% of it (a worm end)
 
-test("bie search on BBBC010: the query crop ranks first, precision@5 of worm tiles against the masks, table and figure", { timeout: 300_000 }, async () => {
+test("bie search on BBBC010: the query crop ranks first, precision@5 of worm tiles against the masks, distinct hits, table and figure", { timeout: 300_000 }, async () => {
   // Training tiles: 64×64 crops of A01's fluorescence channel, as 16-bit PNGs.
   const a01 = await readImage(w1("A01"));
   mkdirSync(join(work, "tiles"));
@@ -64,6 +64,13 @@ test("bie search on BBBC010: the query crop ranks first, precision@5 of worm til
   const hit = (r: string[]) => ({ x: +r[4], y: +r[5], score: +r[1] });
   assert.deepEqual([hit(rows[0]).x, hit(rows[0]).y], [q.x0, q.y0], "the crop itself at rank 1");
   assert.ok(hit(rows[0]).score > 0.9999);
+  // Hits are distinct places: none covers more than 25% of a better one (the default overlap=0.25).
+  const boxes = rows.map(hit);
+  for (let i = 1; i < boxes.length; i++)
+    for (let j = 0; j < i; j++) {
+      const ix = Math.max(0, 64 - Math.abs(boxes[i].x - boxes[j].x)), iy = Math.max(0, 64 - Math.abs(boxes[i].y - boxes[j].y));
+      assert.ok((ix * iy) / 4096 <= 0.25, `hits ${j + 1} and ${i + 1} overlap`);
+    }
   const worms = rows.slice(1, 6).map((r) => cover(mask, hit(r).x, hit(r).y, 64) >= WORM);
   const p5 = worms.filter(Boolean).length / 5;
   const base = grid.filter((t) => cover(mask, t.x0, t.y0, 64) >= WORM).length / grid.length;

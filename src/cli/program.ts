@@ -118,7 +118,7 @@ export function buildProgram(io: CliIO): Command {
     .command("search")
     .description("find the tiles of a large image (or the images of a dataset) most similar to a query crop: hits.csv + hits.png")
     .argument("<run>", "run folder whose model embeds the tiles")
-    .argument("[options...]", "query=<image> [box=x,y,w,h] in=<image|folder|manifest.csv> [k=10 tile= stride= level= channels= normalise=tile|image out=]")
+    .argument("[options...]", "query=<image> [box=x,y,w,h] in=<image|folder|manifest.csv> [k=10 tile= stride= level= channels= normalise=tile|image overlap=0.25 out=]")
     .action(async (run: string, args: string[]) => {
       type M = { searchCommand(run: string, args: string[], io: { say: (s: string) => void; onProgress: (d: number, t: number) => void }): Promise<unknown> };
       const bar = new ProgressBar({ out: io.err });

@@ -1,5 +1,5 @@
 // `bie search <run> query=<image> [box=x,y,w,h] in=<image | folder | manifest.csv> [k=10] [tile=] [stride=]
-// [level=] [channels=0,1] [normalise=tile|image] [out=DIR]`: hits.csv, hits.png and search.json in out
+// [level=] [channels=0,1] [normalise=tile|image] [overlap=0.25] [out=DIR]`: hits.csv, hits.png and search.json in out
 // (default <run>/search_<query name>).
 import { mkdirSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
@@ -8,7 +8,7 @@ import { formatCsv, writeFileAtomic } from "../eval/csv.ts";
 import { searchPatches, type SearchOptions, type SearchResult } from "./search.ts";
 import { writeSearchFigure } from "./figure.ts";
 
-const KEYS = ["query", "box", "in", "k", "tile", "stride", "level", "channels", "normalise", "out"] as const;
+const KEYS = ["query", "box", "in", "k", "tile", "stride", "level", "channels", "normalise", "overlap", "out"] as const;
 
 function int(key: string, v: string, min: number): number {
   const n = Number(v);
@@ -31,6 +31,12 @@ export function parseSearchArgs(args: readonly string[]): SearchOptions & { out?
       case "stride": o.stride = int(key, v, 1); break;
       case "level": o.level = int(key, v, 0); break;
       case "out": o.out = v; break;
+      case "overlap": {
+        const f = Number(v);
+        if (!(f >= 0 && f <= 1)) throw new ConfigError(key, `a share between 0 and 1, got '${v}'`);
+        o.maxOverlap = f;
+        break;
+      }
       case "channels": o.channels = v.split(",").map((s) => int(key, s.trim(), 0)); break;
       case "box": {
         const b = v.split(",").map((s) => int(key, s.trim(), 0));

@@ -32,6 +32,11 @@ export interface SearchOptions {
   /** tile: each tile scaled on its own (as training items are); image: by the whole image's percentiles. */
   normalise?: "tile" | "image";
   batchSize?: number; // default 64
+  /**
+   * A hit is skipped when more than this share of it overlaps a better hit in the same image (default 0.25:
+   * with the default stride, the half-shifted neighbours of a hit are not reported again); 1 keeps all tiles.
+   */
+  maxOverlap?: number;
   /** Also return every tile's embedding and the query's (evaluation scripts). */
   keepVectors?: boolean;
   onProgress?: (done: number, total: number) => void;
@@ -187,7 +192,8 @@ export async function searchPatches(runDir: string, o: SearchOptions): Promise<S
 
     const scores = standardisedCosine(queryVec, rows);
     const order = Array.from(scores.keys()).sort((a, b) => scores[b] - scores[a] || a - b);
-    const hits: Hit[] = order.slice(0, k).map((r, i) => {
+    const kept = distinctHits(order, where.map((w) => ({ image: w.image, ...w.tile })), o.maxOverlap ?? 0.25, k);
+    const hits: Hit[] = kept.map((r, i) => {
       const { image, tile: t } = where[r];
       return { rank: i + 1, score: scores[r], image: targets[image].name, level: t.level, x: t.x0, y: t.y0, w: t.w, h: t.h };
     });
@@ -195,6 +201,25 @@ export async function searchPatches(runDir: string, o: SearchOptions): Promise<S
   } finally {
     model.dispose();
   }
+}
+
+/** Share of box a covered by box b (0 when they lie in different images or levels). */
+function covered(a: Box, b: Box): number {
+  if (a.image !== b.image || a.level !== b.level) return 0;
+  const w = Math.min(a.x0 + a.w, b.x0 + b.w) - Math.max(a.x0, b.x0), h = Math.min(a.y0 + a.h, b.y0 + b.h) - Math.max(a.y0, b.y0);
+  return w > 0 && h > 0 ? (w * h) / (a.w * a.h) : 0;
+}
+type Box = { image: number; level: number; x0: number; y0: number; w: number; h: number };
+
+/** The first k of `order` (best first) that overlap no better kept box by more than maxOverlap of their area. */
+export function distinctHits(order: readonly number[], boxes: readonly Box[], maxOverlap: number, k: number): number[] {
+  const kept: number[] = [];
+  for (const r of order) {
+    if (kept.length >= k) break;
+    if (maxOverlap < 1 && kept.some((q) => covered(boxes[r], boxes[q]) > maxOverlap)) continue;
+    kept.push(r);
+  }
+  return kept;
 }
 
 /** Cosine similarity of the query to each row after z-scoring every feature over the rows. */
