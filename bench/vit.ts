@@ -30,6 +30,8 @@ export default async function vitBench(args: string[]): Promise<void> {
     ours: round(o, 2),
     torch: round(t, 2),
     ratio: round(o / t, 3),
+    // Each repeat runs the two back to back, so their ratio sees the same machine load: steadier than the ratio of medians.
+    paired_ratio_median: round(median(runs.ours.map((r, i) => r.img_s / runs.torch[i].img_s)), 3),
     per_repeat: { ours: runs.ours.map((r) => r.img_s), torch: runs.torch.map((r) => r.img_s) },
     // Work per image whatever the machine's load: process CPU time (all threads) per step.
     img_per_cpu_s: { ours: round(cpuO, 2), torch: round(cpuT, 2), ratio: round(cpuO / cpuT, 3) },
