@@ -28,20 +28,25 @@ function run(args: string[], killChildWhen?: (out: string) => boolean): Promise<
   return new Promise((resolve) => {
     const p = spawn(process.execPath, [bie, ...args], { cwd: work, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, CI: "true" } });
     let out = "";
-    let killed = false;
-    const onData = (d: Buffer) => {
-      out += d;
-      if (!killed && killChildWhen?.(out)) {
-        killed = true;
-        // The launcher's children are the ranks, forked in rank order: kill the later one (rank 1, unless PIDs
-        // wrapped around — the assertion below accepts either rank).
-        const pids = execFileSync("ps", ["-o", "pid=", "--ppid", String(p.pid)], { encoding: "utf8" }).trim().split(/\s+/).map(Number).sort((a, b) => a - b);
-        process.kill(pids[1], "SIGKILL");
-      }
-    };
+    const onData = (d: Buffer) => void (out += d);
     p.stdout.on("data", onData);
     p.stderr.on("data", onData);
-    p.on("close", (code) => resolve({ code, out }));
+    // Polled rather than on output: progress lines come at their own pace.
+    const poll = killChildWhen
+      ? setInterval(() => {
+          if (!killChildWhen(out)) return;
+          // The launcher's children are the ranks; each one's RANK is in its environment.
+          const pids = execFileSync("ps", ["-o", "pid=", "--ppid", String(p.pid)], { encoding: "utf8" }).trim().split(/\s+/).filter(Boolean).map(Number);
+          const rank1 = pids.find((pid) => readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").includes("RANK=1"));
+          if (rank1 === undefined) return;
+          clearInterval(poll);
+          process.kill(rank1, "SIGKILL");
+        }, 100)
+      : undefined;
+    p.on("close", (code) => {
+      clearInterval(poll);
+      resolve({ code, out });
+    });
   });
 }
 

@@ -1,7 +1,7 @@
 // The one-machine launcher (`distributed.procs=N`): N child processes, each a rank with its share of the
 // threads, rendezvousing on the master port; rank 0's callbacks (progress, log lines) are relayed back here.
 // When a rank fails, the others fail on their next collective by themselves (a dead peer is noticed at once,
-// a hung one after the collective timeout); any still alive a few seconds later are stopped, as torchrun does.
+// a hung one after the collective timeout); any still alive after that timeout are stopped, so it never hangs.
 import { fork, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
@@ -14,6 +14,8 @@ export interface LaunchOptions {
   host: string;
   /** 0 picks a free port on this machine. */
   port: number;
+  /** The group's collective timeout: how long survivors may take to notice a failure. */
+  timeoutMs: number;
   /** Intra-op threads for each rank. */
   threadsPerRank: number;
   /** Module (file URL) and export each rank calls as fn(...args), the last arg getting the callbacks. */
@@ -103,8 +105,9 @@ export async function launchLocalRanks(o: LaunchOptions): Promise<unknown> {
         outcome.code = code;
         outcome.signal = signal;
         outcomes.push(outcome);
-        // First failure: the others get a moment to notice and report it, then are stopped.
-        if ((code !== 0 || signal) && !deadline) deadline = setTimeout(stopAll, GRACE_MS);
+        // First failure: the others notice it at their next collective and report; any still running after
+        // the collective timeout (plus a grace period) are stopped.
+        if ((code !== 0 || signal) && !deadline) deadline = setTimeout(stopAll, o.timeoutMs + GRACE_MS);
         resolve();
       });
     });

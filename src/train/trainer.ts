@@ -350,7 +350,7 @@ async function launchRanks(cfg: Config, opts: TrainOptions, s: DdpSettings): Pro
   const callbacks = { onProgress: (p: Progress) => opts.onProgress?.(p), onLog: (l: string) => opts.onLog?.(l) };
   try {
     const args = [cfg, { resume: opts.resume }];
-    return (await launchLocalRanks({ procs: s.worldSize, host: s.host, port, threadsPerRank, module: import.meta.url, fn: "trainFromConfig", args, callbacks })) as TrainResult;
+    return (await launchLocalRanks({ procs: s.worldSize, host: s.host, port, timeoutMs: s.timeoutMs, threadsPerRank, module: import.meta.url, fn: "trainFromConfig", args, callbacks })) as TrainResult;
   } catch (e) {
     const run = new RunFolder(dir);
     const info = await run.readInfo().catch(() => null);
