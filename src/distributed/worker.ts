@@ -33,7 +33,7 @@ export async function runWorker(o: WorkerOptions): Promise<{ completed: number; 
   const name = o.queue ?? DEFAULT_QUEUE;
   const me = `${hostname()}:${process.pid}`;
   const queue = new Queue(name, { connection });
-  const free = Array.from({ length: Math.max(1, o.concurrency ?? 1) }, () => new Sandbox());
+  const free = Array.from({ length: Math.max(1, o.concurrency ?? 1) }, () => new Sandbox(o.threads));
   const all = [...free];
   let completed = 0, failed = 0, running = 0;
 

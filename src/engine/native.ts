@@ -81,3 +81,7 @@ let binding: NativeBinding | undefined;
 export function native(): NativeBinding {
   return (binding ??= load());
 }
+/** Whether the addon (and with it libtorch and OpenMP) has been loaded in this process. */
+export function nativeLoaded(): boolean {
+  return binding !== undefined;
+}

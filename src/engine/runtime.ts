@@ -1,5 +1,5 @@
 // Process-wide engine settings: seeding, threads, gradient mode, bf16 autocast, RNG state.
-import { native } from "./native.ts";
+import { native, nativeLoaded } from "./native.ts";
 import { Tensor } from "./tensor.ts";
 
 export function manualSeed(seed: number): void {
@@ -7,6 +7,9 @@ export function manualSeed(seed: number): void {
 }
 /** Set intra-op threads (0 keeps libtorch's default); returns the count in force. */
 export function setThreads(n: number): number {
+  // OpenMP sizes its pool from the environment when libtorch loads; set_num_threads alone left an extra pool
+  // thread spinning (a 1-thread embedding used 1.42 cores, 1.19 with this). Only possible before the first load.
+  if (n > 0 && !nativeLoaded() && !process.env.OMP_NUM_THREADS) process.env.OMP_NUM_THREADS = String(n);
   return native().setThreads(n);
 }
 export function getThreads(): number {
