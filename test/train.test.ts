@@ -116,3 +116,15 @@ test("embed writes one row per item, in dataset order, identical in parquet, npy
   assert.equal(again.code, 0, again.out);
   assert.deepEqual((await readNpy(join(runDir, "embeddings.npy"))).data, data);
 });
+
+test("max_minutes stops after the last epoch that fits the time budget, with a checkpoint and a clear status", { timeout: 120_000 }, async () => {
+  // A budget of ~0.06 s: the first epoch already takes longer, so training stops after it (not mid-epoch).
+  const r = await run(["train", ...base, "name=budget", "max_minutes=0.001", "checkpoint_every=2"]);
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /time budget of 0\.001 min: stopped after epoch 1\/3/);
+  const info = JSON.parse(readFileSync(join(work, "budget", "run.json"), "utf8"));
+  assert.equal(info.status, "stopped_time");
+  assert.equal(info.epochs_done, 1);
+  // checkpoint_every=2 would not have saved epoch 1: the budget stop does, so the run can be resumed or embedded.
+  assert.ok(existsSync(join(work, "budget", "checkpoints", "last.safetensors")));
+});

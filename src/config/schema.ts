@@ -217,6 +217,7 @@ export const configSchema = z
     latent_dim: posInt().default(64).describe("embedding size"),
     seed: z.number().int().default(42).describe("seed for weights, data order and augmentation"),
     epochs: posInt().default(20).describe("training epochs"),
+    max_minutes: z.number().min(0).default(0).describe("time budget: stop after the last epoch that fits in this many minutes of training (the learning-rate schedule still spans `epochs`); 0 = no limit"),
     batch_size: posInt().default(16).describe("images per step"),
     runs_dir: z.string().min(1).default("runs").describe("folder holding run folders"),
     checkpoint_every: posInt().default(1).describe("save a checkpoint every N epochs"),

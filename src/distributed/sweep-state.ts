@@ -58,7 +58,7 @@ export async function readTrialState(plan: SweepPlan, t: Trial): Promise<TrialSt
   const curve = await valCurve(join(dir, "metrics.jsonl"), info.epochs_done);
   const paused = info.message?.startsWith(PAUSE_MESSAGE) ?? false;
   const status: TrialState["status"] = paused ? "paused" : info.status;
-  const terminal = !paused && ["finished", "stopped_early", "failed"].includes(info.status);
+  const terminal = !paused && ["finished", "stopped_early", "stopped_time", "failed"].includes(info.status);
   if (plan.asha) {
     plan.rungs.forEach((b, r) => (losses[r] = curve.find((c) => c.epoch === b)?.loss));
     // A trial that diverged or stopped short of a rung still counts there, last, so the others can be ranked.

@@ -16,7 +16,7 @@ export interface RunInfo {
   data: string;
   epochs: number;
   epochs_done: number;
-  status: "running" | "finished" | "stopped_early" | "failed" | "interrupted";
+  status: "running" | "finished" | "stopped_early" | "stopped_time" | "failed" | "interrupted";
   best_val_loss: number | null;
   wall_time_s: number;
   started: string;

@@ -274,6 +274,17 @@ async function trainLoop(cfg: Config, run: RunFolder, src: BatchSource, resuming
         await finish("stopped_early", `no val-loss improvement for ${pos.badEpochs} epochs`);
         return { runDir: run.dir, info };
       }
+      // Time budget: stop when the next epoch (taking as long as this one did) would overrun it.
+      const budgetS = cfg.max_minutes * 60;
+      const epochWallS = (performance.now() - tEpoch) / 1000;
+      if (budgetS > 0 && pos.epoch < cfg.epochs && pos.wallTimeS + epochWallS > budgetS) {
+        if (main && pos.epoch % cfg.checkpoint_every !== 0) await saveCheckpoint(run.path("checkpoints", "last.safetensors"), model, optim, pos);
+        if (main) await writeSkipped(run, src);
+        const msg = `time budget of ${cfg.max_minutes} min: stopped after epoch ${pos.epoch}/${cfg.epochs} (${(pos.wallTimeS / 60).toFixed(1)} min; another epoch takes ~${(epochWallS / 60).toFixed(1)} min)`;
+        log(msg);
+        await finish("stopped_time", msg);
+        return { runDir: run.dir, info };
+      }
     }
     if (main) await writeSkipped(run, src);
     await finish("finished");
