@@ -190,6 +190,15 @@ export function buildProgram(io: CliIO): Command {
       type M = { shapesEvaluateCommand(inputs: string[], overrides: string[]): Promise<unknown> };
       await (await load<M>("./shapes-evaluate.ts", "shapesEvaluateCommand", "shapes evaluate")).shapesEvaluateCommand(inputs, overrides);
     });
+  shapes
+    .command("reconstruct")
+    .description("decode a shape run's outlines (MDS + Procrustes): input-vs-reconstruction figure and IoU")
+    .argument("[args...]", "run folder, then part=test count=24 out=<prefix>")
+    .action(async (args: string[]) => {
+      const { inputs, overrides } = splitArgs(args);
+      type M = { shapesReconstructCommand(inputs: string[], overrides: string[]): Promise<unknown> };
+      await (await load<M>("./shapes-reconstruct.ts", "shapesReconstructCommand", "shapes reconstruct")).shapesReconstructCommand(inputs, overrides);
+    });
 
   program
     .command("explore")

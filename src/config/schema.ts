@@ -151,6 +151,12 @@ const shapesSchema = z
       .default("pixels")
       .describe("distance-matrix scaling: pixels = distances / pixel_scale (keeps size, which tells apart e.g. shrunken cells); frobenius or max = per shape (size-invariant)"),
     pixel_scale: z.number().positive().default(400).describe("with normalise=pixels: the distance (px) that maps to 1; pick about the largest object length"),
+    views: z
+      .number()
+      .int()
+      .min(1)
+      .default(1)
+      .describe("symmetry views per shape in a training batch (random start point and direction each); with 2+, contrastive.groups=[view] pulls the views of one outline together, teaching the encoder the invariance"),
     penalties: z
       .strictObject({
         diagonal: z.number().min(0).default(1e-3).describe("penalty weight: zero diagonal"),
@@ -193,7 +199,7 @@ const contrastiveSchema = z
     groups: z
       .array(z.string().min(1))
       .default(["channel"])
-      .describe("what makes views related: manifest columns (rows agreeing on all of them are positives; label, group and id work too), or 'channel' = the channels of one image (data.channel_mode=batch)"),
+      .describe("what makes views related: manifest columns (rows agreeing on all of them are positives; label, group and id work too), 'channel' = the channels of one image (data.channel_mode=batch), or 'view' = the symmetry views of one outline (task=shapes, shapes.views ≥ 2)"),
     per_group: z.number().int().min(0).default(4).describe("group sampler: this many members of a group are drawn together into a batch (batch_size/per_group groups per batch); 0 = plain shuffled batches"),
   })
   .describe("contrastive term pulling related views (channels, z, t, wells, plates, replicates) together; see notes/issue-13.md");

@@ -11,6 +11,8 @@ import { ntXent, groupPull } from "./contrastive.ts";
 const ITEM_FIELDS = ["label", "group", "id"] as const;
 /** The group name for "the channels of one image". */
 export const CHANNEL = "channel";
+/** The group name for "the symmetry views of one outline" (task=shapes, shapes.views ≥ 2). */
+export const VIEW = "view";
 
 export interface RelatedViews {
   /** Group key of every item (null: groups are per image only, i.e. groups = [channel]). */
@@ -51,6 +53,12 @@ export function relatedViews(cfg: Config, items: readonly Item[], channelsPerIte
   const c = cfg.contrastive;
   if (!(c.weight > 0)) return null;
   if (c.groups.length === 0) throw new ConfigError("contrastive.groups", "is empty: name the manifest columns that make views related, or 'channel'");
+  if (c.groups.includes(VIEW)) {
+    if (cfg.task !== "shapes" || cfg.shapes.views < 2)
+      throw new ConfigError("contrastive.groups", `'${VIEW}' relates the symmetry views of one outline, which needs task=shapes and shapes.views ≥ 2 (have task=${cfg.task}, shapes.views=${cfg.shapes.views})`);
+    if (c.groups.length > 1) throw new ConfigError("contrastive.groups", `'${VIEW}' cannot be combined with other groups`);
+    return { itemKeys: null, rowGroups: (indices, rowsPerItem) => rowsOfItems(indices, rowsPerItem, null) };
+  }
   const byChannel = c.groups.includes(CHANNEL);
   if (byChannel && cfg.data.channel_mode !== "batch")
     throw new ConfigError("contrastive.groups", `'${CHANNEL}' relates the channels of one image, which needs data.channel_mode=batch`);
@@ -61,14 +69,17 @@ export function relatedViews(cfg: Config, items: readonly Item[], channelsPerIte
   const itemKeys = byChannel ? null : itemGroupKeys(items, columns);
   return {
     itemKeys,
-    rowGroups(indices, rowsPerItem) {
-      const rows = typeof rowsPerItem === "number" ? indices.map(() => rowsPerItem) : rowsPerItem;
-      const out = new Int32Array(rows.reduce((a, r) => a + r, 0));
-      let o = 0;
-      indices.forEach((idx, i) => out.fill(itemKeys ? itemKeys[idx] : idx, o, (o += rows[i])));
-      return out;
-    },
+    rowGroups: (indices, rowsPerItem) => rowsOfItems(indices, rowsPerItem, itemKeys),
   };
+}
+
+/** One group number per batch row: the item's key, or the item itself when there are no keys. */
+function rowsOfItems(indices: readonly number[], rowsPerItem: number | readonly number[], itemKeys: Int32Array | null): Int32Array {
+  const rows = typeof rowsPerItem === "number" ? indices.map(() => rowsPerItem) : rowsPerItem;
+  const out = new Int32Array(rows.reduce((a, r) => a + r, 0));
+  let o = 0;
+  indices.forEach((idx, i) => out.fill(itemKeys ? itemKeys[idx] : idx, o, (o += rows[i])));
+  return out;
 }
 
 /** The contrastive term on a [B, D] latent (fp32 whatever the autocast precision). */

@@ -24,7 +24,7 @@ export async function shapeSourceForConfig(cfg: Config): Promise<BatchSource> {
   const split = splitItems(items, cfg.data.split);
   const size = n * n;
 
-  function makeLoader(indices: readonly number[], o: { batchSize: number; shuffle: boolean; epoch: number; startBatch: number; augment: boolean; dropLast: boolean; variants: boolean; shard?: Shard }) {
+  function makeLoader(indices: readonly number[], o: { batchSize: number; shuffle: boolean; epoch: number; startBatch: number; augment: boolean; dropLast: boolean; variants: boolean; views: number; shard?: Shard }) {
     const order = [...indices];
     if (o.shuffle) new Rng(hash32(cfg.seed, o.epoch, 0x5eed5)).shuffle(order);
     const plan: number[][] = [];
@@ -38,16 +38,17 @@ export async function shapeSourceForConfig(cfg: Config): Promise<BatchSource> {
       async *[Symbol.asyncIterator](): AsyncIterator<Batch> {
         for (let b = Math.max(0, o.startBatch); b < plan.length; b++) {
           const idx = plan[b];
-          const per = o.variants ? 2 * SHAPE_EMBED_SHIFTS : 1;
+          const per = o.variants ? 2 * SHAPE_EMBED_SHIFTS : o.views;
           const x = new Float32Array(idx.length * per * size);
           idx.forEach((i, r) => {
             if (o.variants) symmetryVariants(matrices[i], SHAPE_EMBED_SHIFTS).forEach((v, k) => x.set(v, (r * per + k) * size));
-            else if (o.augment) {
-              const rng = new Rng(hash32(cfg.seed, o.epoch, i, AUGMENT_STREAM));
-              x.set(randomSymmetry(matrices[i], () => rng.next()), r * size);
-            } else x.set(matrices[i], r * size);
+            else {
+              // Training: every view a random symmetry. Validation: the shape as it is, then seeded random views.
+              const rng = new Rng(hash32(cfg.seed, o.augment ? o.epoch : -1, i, AUGMENT_STREAM));
+              for (let k = 0; k < per; k++) x.set(o.augment || k > 0 ? randomSymmetry(matrices[i], () => rng.next()) : matrices[i], (r * per + k) * size);
+            }
           });
-          yield { x, shape: [idx.length * per, 1, n, n], indices: idx, batch: b };
+          yield { x, shape: [idx.length * per, 1, n, n], indices: idx, batch: b, ...(per > 1 && !o.variants ? { itemRows: idx.map(() => per) } : {}) };
         }
       },
     };
@@ -64,10 +65,12 @@ export async function shapeSourceForConfig(cfg: Config): Promise<BatchSource> {
       const train = part === "train";
       const indices = part === "all" ? items.map((_, i) => i) : split[part];
       const bs = opts.batchSize ?? cfg.batch_size;
-      return makeLoader(indices, { batchSize: bs, shuffle: train, epoch: opts.epoch ?? 0, startBatch: opts.startBatch ?? 0, augment: train, dropLast: train && indices.length > bs, variants: false, shard: opts.shard });
+      // Several views per shape only where the loss is computed (train, val); test and all give each shape once.
+      const views = part === "train" || part === "val" ? cfg.shapes.views : 1;
+      return makeLoader(indices, { batchSize: bs, shuffle: train, epoch: opts.epoch ?? 0, startBatch: opts.startBatch ?? 0, augment: train, dropLast: train && indices.length > bs, variants: false, views, shard: opts.shard });
     },
     loaderFor(indices, batchSize) {
-      return makeLoader(indices, { batchSize: Math.max(1, Math.floor(batchSize / (2 * SHAPE_EMBED_SHIFTS))), shuffle: false, epoch: 0, startBatch: 0, augment: false, dropLast: false, variants: true });
+      return makeLoader(indices, { batchSize: Math.max(1, Math.floor(batchSize / (2 * SHAPE_EMBED_SHIFTS))), shuffle: false, epoch: 0, startBatch: 0, augment: false, dropLast: false, variants: true, views: 1 });
     },
     skipped: () => list.excluded ?? [],
     close: async () => {},
