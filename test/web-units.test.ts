@@ -38,13 +38,13 @@ test("fileInside keeps paths inside the root, including through symlinks", () =>
 
 test("cosineKnn: best first, ties to the lower index, self excluded, k capped at n", () => {
   const X = Float32Array.from([1, 0, 2, 0, 0, 1, 1, 1, -1, 0]); // rows: (1,0) (2,0) (0,1) (1,1) (-1,0)
-  const U = unitRows(X, 5, 2);
+  const U = unitRows(X, 2);
   const nb = cosineKnn(U, 5, 2, [1, 0], 5, 0);
   assert.deepEqual(nb.map((x) => x.index), [1, 3, 2, 4]);
   assert.ok(Math.abs(nb[0].similarity - 1) < 1e-7 && Math.abs(nb[1].similarity - Math.SQRT1_2) < 1e-6 && Math.abs(nb[3].similarity + 1) < 1e-7);
   assert.deepEqual(cosineKnn(U, 5, 2, [1, 0], 1).map((x) => x.index), [0], "rows 0 and 1 tie: the lower index wins");
   assert.deepEqual(cosineKnn(U, 5, 2, [1, 0], 0), []);
-  assert.deepEqual(cosineKnn(unitRows(new Float32Array(4), 2, 2), 2, 2, [0, 0], 2).map((x) => x.similarity), [0, 0], "zero vectors are similar to nothing");
+  assert.deepEqual(cosineKnn(unitRows(new Float32Array(4), 2), 2, 2, [0, 0], 2).map((x) => x.similarity), [0, 0], "zero vectors are similar to nothing");
 });
 
 test("explore options: defaults, values, and clear errors", () => {

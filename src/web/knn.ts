@@ -1,19 +1,10 @@
 // Cosine k-nearest neighbours in the full embedding, by brute force over unit-length rows: 100k × 64 is a few
 // million multiply-adds per query, well under the time a page takes to notice.
 
-export interface Neighbour { index: number; similarity: number }
+import { unitRows } from "../eval/knn.ts";
 
-/** Rows scaled to unit length (zero rows stay zero, so they are similar to nothing). */
-export function unitRows(X: Float32Array, n: number, d: number): Float32Array {
-  const out = new Float32Array(n * d);
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let f = 0; f < d; f++) s += X[i * d + f] * X[i * d + f];
-    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-    for (let f = 0; f < d; f++) out[i * d + f] = X[i * d + f] * inv;
-  }
-  return out;
-}
+export { unitRows };
+export interface Neighbour { index: number; similarity: number }
 
 /**
  * The k rows most cosine-similar to `query` (any length-d vector), best first; ties go to the lower index so

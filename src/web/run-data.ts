@@ -49,7 +49,7 @@ export async function loadRunData(runDir: string): Promise<RunData> {
   const key = await sha256File(table.source);
   const columns = Object.keys(table.columns).map((name) => describeColumn(name, table.columns[name]));
   const { input, problem } = await modelInput(dir, table);
-  return { dir, name: basename(dir), table, unit: unitRows(table.X, table.n, table.d), columns, key, input, inputProblem: problem };
+  return { dir, name: basename(dir), table, unit: unitRows(table.X, table.d), columns, key, input, inputProblem: problem };
 }
 
 export function describeColumn(name: string, values: (string | null)[]): ColumnInfo {
