@@ -182,6 +182,10 @@ const distributedSchema = z
 
 const embedSchema = z
   .strictObject({
+    average: z
+      .enum(["none", "dihedral"])
+      .default("none")
+      .describe("image tasks: dihedral = average each embedding over the image's 8 flips and quarter turns (4 if not square), so it no longer depends on how the cell lay; 8× the embedding time. Shape runs always average over start points and directions"),
     runtime: z.enum(["native", "onnx"]).default("native").describe("bie embed: run the forward pass on the libtorch engine (native) or export the run's encoder and run it with onnxruntime (onnx)"),
     model: z.string().min(1).optional().describe("bie embed: embed with a model made elsewhere, a bioimage.io package (.zip) or an .onnx file, instead of a run"),
     channel_pool: z

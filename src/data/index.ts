@@ -8,6 +8,7 @@ export { Dataset, openDataset, writeSkippedList } from "./dataset.ts";
 export { Loader, shardSlice, type Batch, type LoaderOptions, type Shard } from "./loader.ts";
 export { listItems, IMAGE_EXTENSIONS, type Item, type ItemList, type SkippedItem } from "./items.ts";
 export { splitItems, type Split } from "./split.ts";
+export { dihedralCount, dihedralTransform } from "./dihedral.ts";
 export { prepareItem, prepareTaskItem, prepareBatch, readItemPixels, type PrepOptions, type AugmentSeed, type TaskItem } from "./prepare.ts";
 export { regionFor, type ItemRegion, type TileSpec } from "./tile-spec.ts";
 export { tileModeOf, type TileMode } from "./tile-items.ts";

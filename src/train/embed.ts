@@ -8,7 +8,8 @@ import { createHash } from "node:crypto";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { tidy, noGrad, autocast, manualSeed } from "../engine/index.ts";
 import { resolveConfig, type Config } from "../config/index.ts";
-import { BieError } from "../errors.ts";
+import { BieError, ConfigError } from "../errors.ts";
+import { dihedralCount, dihedralTransform } from "../data/dihedral.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { writeNpy, readNpy } from "../io/npy.ts";
 import { sourceForConfig, type BatchSource } from "./source.ts";
@@ -89,13 +90,16 @@ export async function embedRun(runDir: string, overrides: string[] = [], opts: E
     const partSize = opts.partSize ?? 1024;
     const parts: number[][] = [];
     for (let i = 0; i < mine.length; i += partSize) parts.push(mine.slice(i, i + partSize));
-    const fingerprint = createHash("sha256").update(checkpointOf(runDir)).update(JSON.stringify(cfg.data)).update(alt ? alt.name : "").update(cfg.embed.channel_pool).digest("hex").slice(0, 16);
+    const fingerprint = createHash("sha256").update(checkpointOf(runDir)).update(JSON.stringify(cfg.data)).update(alt ? alt.name : "").update(cfg.embed.channel_pool).update(cfg.embed.average).digest("hex").slice(0, 16);
 
     const t0 = performance.now();
     let done = 0, skippedParts = 0, embeddedImgs = 0;
     let dim = 0;
     const bf16 = cfg.engine.precision === "bf16";
     const pool = channelPoolFor(cfg.embed.channel_pool, src.channelCounts);
+    if (cfg.embed.average === "dihedral" && cfg.task === "shapes")
+      throw new ConfigError("embed.average", "shape runs already average over start points and directions; dihedral is for image tasks");
+    const views = cfg.embed.average === "dihedral" ? dihedralCount(src.imageSize[0], src.imageSize[1]) : 1;
     for (let p = 0; p < parts.length; p++) {
       const file = join(finalDir, "parts", `part_${String(p).padStart(5, "0")}_${fingerprint}.npy`);
       if (existsSync(file)) {
@@ -108,13 +112,17 @@ export async function embedRun(runDir: string, overrides: string[] = [], opts: E
       const loader = src.loaderFor(parts[p], cfg.batch_size * 4);
       for await (const batch of loader) {
         const variants = src.variantsPerItem ?? 1;
-        const zRows = alt ? meanOverVariants(await alt.embed(batch.x, batch.shape), batch.indices.length, variants) : noGrad(() =>
-          tidy(() => {
-            let e = autocast(bf16, () => model.embed(batchTensor(batch.x, batch.shape, cfg))).to("float32");
-            if (variants > 1) e = e.reshape([batch.indices.length, variants, -1]).mean(1); // average over symmetries
-            return e.toFloat32();
-          }),
-        );
+        const once = async (x: Float32Array) =>
+          alt
+            ? meanOverVariants(await alt.embed(x, batch.shape), batch.indices.length, variants)
+            : noGrad(() =>
+                tidy(() => {
+                  let e = autocast(bf16, () => model.embed(batchTensor(x, batch.shape, cfg))).to("float32");
+                  if (variants > 1) e = e.reshape([batch.indices.length, variants, -1]).mean(1); // average over symmetries
+                  return e.toFloat32();
+                }),
+              );
+        const zRows = await averagedOver(views, batch.x, batch.shape, once);
         // channel_mode=batch: an item's rows (one per channel) joined into one embedding
         const z = batch.itemRows ? poolItemRows(zRows, batch.itemRows, pool, src.channelsPerItem, (i) => src.items[batch.indices[i]].path) : zRows;
         const perItem = (z.length / batch.indices.length) | 0;
@@ -150,6 +158,19 @@ export async function embedRun(runDir: string, overrides: string[] = [], opts: E
 }
 
 /** Average the rows of each item's symmetry variants (as the native path's reshape + mean). */
+/** The mean of embed(x) over `views` symmetries of the batch (views = 1: embed(x) itself). */
+export async function averagedOver(views: number, x: Float32Array, shape: readonly number[], embed: (x: Float32Array) => Promise<Float32Array> | Float32Array): Promise<Float32Array> {
+  if (views === 1) return embed(x);
+  let sum: Float32Array | null = null;
+  for (let k = 0; k < views; k++) {
+    const z = await embed(dihedralTransform(x, shape, k));
+    if (!sum) sum = Float32Array.from(z);
+    else for (let i = 0; i < z.length; i++) sum[i] += z[i];
+  }
+  for (let i = 0; i < sum!.length; i++) sum![i] /= views;
+  return sum!;
+}
+
 function meanOverVariants(z: Float32Array, items: number, variants: number): Float32Array {
   if (variants === 1) return z;
   const dim = z.length / (items * variants);
