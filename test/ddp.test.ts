@@ -8,7 +8,8 @@ import { fileURLToPath } from "node:url";
 import { freePort } from "../src/distributed/ddp-launch.ts";
 import { ddpSettings, parseMaster, perRankBatch } from "../src/distributed/ddp-settings.ts";
 import { shardSlice } from "../src/data/index.ts";
-import { distAvailable } from "../src/engine/dist.ts";
+import { distAvailable, backwardWithCollectives, DistributedError } from "../src/engine/dist.ts";
+import { EngineError } from "../src/errors.ts";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const skip = distAvailable() ? false : "engine built without Gloo";
@@ -125,4 +126,15 @@ test("sharded batch plans: the ranks' slices put together are the global batch, 
     assert.deepEqual(parts.flat(), batch);
     assert.ok(Math.max(...parts.map((p) => p.length)) - Math.min(...parts.map((p) => p.length)) <= 1);
   }
+});
+
+test("a collective that fails inside backward (gradient hooks) gives the same clear distributed error", () => {
+  const raw = new EngineError("backward: all-reduce failed on rank 0 of 2 (collective timeout 60000 ms): [./gloo/transport/tcp/pair.cc:589] Read error [127.0.0.1]:16283: Connection reset by peer");
+  assert.throws(
+    () => backwardWithCollectives(() => { throw raw; }),
+    (e: unknown) => e instanceof DistributedError && /^distributed: all-reduce failed on rank 0 of 2 .*reset by peer; another rank has died or stopped answering$/.test((e as Error).message),
+  );
+  // Any other backward error passes through untouched.
+  const other = new EngineError("backward: element 0 of tensors does not require grad");
+  assert.throws(() => backwardWithCollectives(() => { throw other; }), (e: unknown) => e === other);
 });

@@ -2,7 +2,7 @@
 // (rank 0's weights broadcast at start), trains on its slice of every global batch, and averages gradients in
 // buckets before the optimizer step, so all ranks stay identical. Losses and counts are reduced over ranks so
 // every rank takes the same decisions (NaN guard, early stopping) from the same global numbers.
-import { ProcessGroup, DistributedError, type GradSync } from "../engine/dist.ts";
+import { ProcessGroup, DistributedError, backwardWithCollectives, type GradSync } from "../engine/dist.ts";
 import type { Tensor } from "../engine/index.ts";
 import type { Module } from "../models/nn/module.ts";
 import type { DdpSettings } from "./ddp-settings.ts";
@@ -77,7 +77,7 @@ export class DataParallel {
     }
     this.#sync.sync.arm();
     // Dividing the loss by the world size makes the summed gradients the average: no pass over the buckets.
-    loss.mul(weight / this.worldSize).backward();
+    backwardWithCollectives(() => loss.mul(weight / this.worldSize).backward());
     this.overlappedBuckets = this.#sync.sync.finish({ average: false });
   }
 

@@ -156,8 +156,25 @@ function wrapErrors<T>(fn: () => T): T {
     return fn();
   } catch (e) {
     if (e instanceof EngineError) throw e;
-    const msg = (e as Error).message.replace(/^dist\.\w+: /, "");
-    const hint = PEER_LOST.test(msg) ? "; another rank has died or stopped answering" : "";
-    throw new DistributedError(`distributed: ${msg}${hint}`, { cause: e });
+    throw toDistributedError(e);
+  }
+}
+
+function toDistributedError(e: unknown): DistributedError {
+  const msg = (e as Error).message.replace(/^(dist\.\w+|backward): /, "");
+  const hint = PEER_LOST.test(msg) ? "; another rank has died or stopped answering" : "";
+  return new DistributedError(`distributed: ${msg}${hint}`, { cause: e });
+}
+
+/**
+ * Run a backward pass whose gradient hooks launch collectives (GradSync): a collective that fails inside it
+ * surfaces as the same clear distributed error as one that fails outside, not as a bare backward error.
+ */
+export function backwardWithCollectives(fn: () => void): void {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof DistributedError || !/failed on rank \d+ of \d+/.test((e as Error).message)) throw e;
+    throw toDistributedError(e);
   }
 }
