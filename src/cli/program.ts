@@ -181,24 +181,19 @@ export function buildProgram(io: CliIO): Command {
     });
 
   const shapes = program.command("shapes").description("shape (mask outline) tools");
-  shapes
-    .command("evaluate")
-    .description("classical and learned shape features, random-forest evaluation")
-    .argument("[args...]", "inputs, then key=value overrides")
-    .action(async (args: string[]) => {
-      const { inputs, overrides } = splitArgs(args);
-      type M = { shapesEvaluateCommand(inputs: string[], overrides: string[]): Promise<unknown> };
-      await (await load<M>("./shapes-evaluate.ts", "shapesEvaluateCommand", "shapes evaluate")).shapesEvaluateCommand(inputs, overrides);
-    });
-  shapes
-    .command("reconstruct")
-    .description("decode a shape run's outlines (MDS + Procrustes): input-vs-reconstruction figure and IoU")
-    .argument("[args...]", "run folder, then part=test count=24 out=<prefix>")
-    .action(async (args: string[]) => {
-      const { inputs, overrides } = splitArgs(args);
-      type M = { shapesReconstructCommand(inputs: string[], overrides: string[]): Promise<unknown> };
-      await (await load<M>("./shapes-reconstruct.ts", "shapesReconstructCommand", "shapes reconstruct")).shapesReconstructCommand(inputs, overrides);
-    });
+  // Each verb: a module in src/cli/ exporting fn(inputs, overrides), loaded when used.
+  const shapesVerb = (name: string, description: string, usage: string, file: string, fn: string) =>
+    shapes
+      .command(name)
+      .description(description)
+      .argument("[args...]", usage)
+      .action(async (args: string[]) => {
+        const { inputs, overrides } = splitArgs(args);
+        type M = Record<string, (inputs: string[], overrides: string[]) => Promise<unknown>>;
+        await (await load<M>(file, fn, `shapes ${name}`))[fn](inputs, overrides);
+      });
+  shapesVerb("evaluate", "classical and learned shape features, random-forest evaluation", "inputs, then key=value overrides", "./shapes-evaluate.ts", "shapesEvaluateCommand");
+  shapesVerb("reconstruct", "decode a shape run's outlines (MDS + Procrustes): input-vs-reconstruction figure and IoU", "run folder, then part=test count=24 out=<prefix>", "./shapes-reconstruct.ts", "shapesReconstructCommand");
 
   program
     .command("explore")

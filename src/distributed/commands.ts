@@ -3,6 +3,7 @@
 // (redis=..., shards=8); whatever is not one of them is passed on as a config override.
 import { resolve } from "node:path";
 import { BieError } from "../errors.ts";
+import { takeOptions } from "../config/verb-options.ts";
 import { embedShard, defaultEmbedOut, runConfig } from "./embed-shard.ts";
 import { mergeShards } from "./merge.ts";
 import { DEFAULT_REDIS } from "./queue.ts";
@@ -20,30 +21,6 @@ export interface CommandIO {
   /** Log lines (stderr, kept clear of a progress bar). */
   log(line: string): void;
   progress?(done: number, total: number, perSec?: number): void;
-}
-
-type Kind = "string" | "int" | "bool";
-/** Split key=value args into this verb's options and the config overrides it passes on. */
-export function takeOptions<K extends string>(args: string[], spec: Record<K, Kind>): { opts: Partial<Record<K, string | number | boolean>>; rest: string[] } {
-  const opts: Partial<Record<K, string | number | boolean>> = {};
-  const rest: string[] = [];
-  for (const a of args) {
-    const eq = a.indexOf("=");
-    const key = a.slice(0, eq) as K;
-    if (eq <= 0 || !(key in spec)) {
-      rest.push(a);
-      continue;
-    }
-    const v = a.slice(eq + 1);
-    if (spec[key] === "int") {
-      if (!/^\d+$/.test(v)) throw new BieError("USAGE", `${a}: expected a whole number`);
-      opts[key] = Number(v);
-    } else if (spec[key] === "bool") {
-      if (!/^(true|false|1|0|yes|no)$/i.test(v)) throw new BieError("USAGE", `${a}: expected true or false`);
-      opts[key] = /^(true|1|yes)$/i.test(v);
-    } else opts[key] = v;
-  }
-  return { opts, rest };
 }
 
 const str = (v: unknown) => (v === undefined ? undefined : String(v));

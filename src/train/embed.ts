@@ -157,7 +157,6 @@ export async function embedRun(runDir: string, overrides: string[] = [], opts: E
   }
 }
 
-/** Average the rows of each item's symmetry variants (as the native path's reshape + mean). */
 /** The mean of embed(x) over `views` symmetries of the batch (views = 1: embed(x) itself). */
 export async function averagedOver(views: number, x: Float32Array, shape: readonly number[], embed: (x: Float32Array) => Promise<Float32Array> | Float32Array): Promise<Float32Array> {
   if (views === 1) return embed(x);
@@ -171,6 +170,7 @@ export async function averagedOver(views: number, x: Float32Array, shape: readon
   return sum!;
 }
 
+/** Average the rows of each item's symmetry variants (as the native path's reshape + mean). */
 function meanOverVariants(z: Float32Array, items: number, variants: number): Float32Array {
   if (variants === 1) return z;
   const dim = z.length / (items * variants);
