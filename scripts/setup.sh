@@ -8,7 +8,7 @@ need_apt=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 # libtorch for the engine; the rest are the reference tools tests and benchmarks compare against,
 # Chromium for report/explorer tests, Redis for the job-queue tests, Gloo for distributed training.
-for p in libtorch-dev libgloo-dev python3-torch python3-sklearn python3-skimage python3-scipy python3-pandas \
+for p in libtorch-dev libgloo-dev python3-torch python3-torchvision python3-sklearn python3-skimage python3-scipy python3-pandas \
          python3-tifffile python3-zarr redis-server chromium slurmctld slurmd slurm-client munge; do
   have_pkg "$p" || need_apt+=("$p")
 done

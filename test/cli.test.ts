@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,6 +11,7 @@ import YAML from "yaml";
 import { run, splitArgs } from "../src/cli/program.ts";
 import { ProgressBar, trainProgress, countProgress, formatDuration } from "../src/cli/progress.ts";
 import { configToYaml, resolveConfig } from "../src/config/index.ts";
+import { tempDir } from "./temp-dir.ts";
 
 const BIE = fileURLToPath(new URL("../bin/bie.js", import.meta.url));
 const capture = () => {
@@ -59,7 +60,7 @@ test("exit codes: bad values, usage errors and missing run folders are 2; help i
 });
 
 test("config --print shows the resolved config with descriptions; a file and overrides combine", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "bie-cli-"));
+  const dir = tempDir("cli");
   const file = join(dir, "c.yaml");
   writeFileSync(file, "epochs: 9\noptim:\n  lr: 0.01\n");
   const r = await bie("config", "--config", file, "optim.lr=0.005");
@@ -72,7 +73,7 @@ test("config --print shows the resolved config with descriptions; a file and ove
 });
 
 test("runs: a table of run folders, --compare adds the differing config keys", async () => {
-  const runs = mkdtempSync(join(tmpdir(), "bie-runs-"));
+  const runs = tempDir("runs");
   const runsDir = `runs_dir=${runs}`;
   assert.match((await bie("runs", runsDir)).out, /no runs in/);
   const mk = (name: string, ov: string[], info: Record<string, unknown>) => {

@@ -1,15 +1,15 @@
 // Config: defaults, file + override precedence, validation messages, unknown-key suggestions, YAML round trip.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync, mkdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import YAML from "yaml";
 import { resolveConfig, configToYaml, configHelp, parseConfigObject, imageSizeHW, uniqueRunName } from "../src/config/index.ts";
 import { allKeys } from "../src/config/keys.ts";
 import { BadInputError, ConfigError } from "../src/errors.ts";
+import { tempDir } from "./temp-dir.ts";
 
-const tmp = () => mkdtempSync(join(tmpdir(), "bie-config-"));
+const tmp = () => tempDir("config");
 
 /** The ConfigError thrown by fn, checked to name `field`. */
 function configError(fn: () => unknown, field: string): ConfigError {

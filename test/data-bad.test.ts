@@ -2,19 +2,19 @@
 // Each must be a clear error naming the file (or config field), or, with data.skip_bad, a listed skip.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { resolveConfig } from "../src/config/index.ts";
 import { Dataset, Loader, listItems, writeSkippedList } from "../src/data/index.ts";
 import { BadInputError, ConfigError } from "../src/errors.ts";
+import { tempDir } from "./temp-dir.ts";
 
 const shared = fileURLToPath(new URL("../../shared/data/", import.meta.url));
 const G1 = join(shared, "jurkat/cells_exp1/G1");
 const MASKS = join(shared, "bbbc010/masks_eachworm");
 const dataCfg = (...ov: string[]) => resolveConfig({ overrides: ov, uniqueName: false }).data;
-const root = mkdtempSync(join(tmpdir(), "bie-bad-"));
+const root = tempDir("bad");
 const opened: Dataset[] = [];
 after(() => Promise.all(opened.map((d) => d.close())));
 

@@ -4,15 +4,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { distAvailable } from "../src/engine/dist.ts";
+import { tempDir } from "./temp-dir.ts";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const bie = join(root, "bin", "bie.js");
-const work = mkdtempSync(join(tmpdir(), "bie-ddp-"));
+const work = tempDir("ddp");
 const skip = distAvailable() ? false : "engine built without Gloo";
 
 // 24 demo cells at 32×32, global batch 4 (2 per rank): 4 steps per epoch after the val/test split.

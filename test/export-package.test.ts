@@ -5,8 +5,7 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,11 +15,12 @@ import { readNpy } from "../src/io/npy.ts";
 import { setThreads } from "../src/engine/index.ts";
 import { embedRun } from "../src/train/index.ts";
 import { embedImported, embedRunOnnx, exportRun, readPackage, validatePackage } from "../src/export/index.ts";
+import { tempDir } from "./temp-dir.ts";
 
 const TOL = 1e-4;
 const root = fileURLToPath(new URL("../", import.meta.url));
 const bie = join(root, "bin", "bie.js");
-const work = mkdtempSync(join(tmpdir(), "bie-export-"));
+const work = tempDir("export");
 const manifest = join(work, "cells.csv");
 {
   const lines = readFileSync(join(root, "demo-data/jurkat/manifest.csv"), "utf8").trim().split("\n");

@@ -5,8 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createModel } from "../src/models/index.ts";
@@ -14,9 +13,10 @@ import { loadSafetensors, type Tensor } from "../src/engine/index.ts";
 import { resolveConfig } from "../src/config/index.ts";
 import { loadPretrained, trainableParameters } from "../src/train/finetune.ts";
 import { run } from "../src/cli/program.ts";
+import { tempDir } from "./temp-dir.ts";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
-const work = mkdtempSync(join(tmpdir(), "bie-finetune-"));
+const work = tempDir("finetune");
 
 /**
  * torchvision.models.<arch>() state dicts as safetensors, all in one python process (torch imports slowly);

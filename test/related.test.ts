@@ -3,8 +3,7 @@
 // Jurkat run in channel_mode=batch with the channel contrastive term that trains and embeds.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createModel } from "../src/models/index.ts";
@@ -17,9 +16,10 @@ import { groupBatchPlan } from "../src/train/related-sampler.ts";
 import { readNpy } from "../src/io/npy.ts";
 import { run } from "../src/cli/program.ts";
 import type { Item, Loader } from "../src/data/index.ts";
+import { tempDir } from "./temp-dir.ts";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
-const work = mkdtempSync(join(tmpdir(), "bie-related-"));
+const work = tempDir("related");
 const quiet = { out: { write: () => true }, err: { write: () => true } };
 
 /** A manifest of demo Jurkat cells with extra columns: plate (2 values) and well (6 values). */

@@ -3,17 +3,17 @@
 // has every item exactly once and is byte-identical to a single-process `bie embed`.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { embedShard } from "../src/distributed/embed-shard.ts";
 import { queueEmbed } from "../src/distributed/queue-submit.ts";
 import { queueStatus } from "../src/distributed/queue-status.ts";
 import { readNpy } from "../src/io/npy.ts";
 import { alive, jurkatManifest, spawnBie, startRedis, trainTinyRun, waitFor, type BieProc, type TestRedis } from "./scale-helpers.ts";
+import { tempDir } from "./temp-dir.ts";
 
 const N = 2000;
-const work = mkdtempSync(join(tmpdir(), "bie-scale-queue-"));
+const work = tempDir("scale-queue");
 const ref = join(work, "ref");
 let redis: TestRedis;
 let run = "";

@@ -2,15 +2,15 @@
 // the killed trial resumes from its checkpoint (no duplicated epochs in its log), promotions follow ASHA.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { queueSweep } from "../src/distributed/queue-submit.ts";
 import { queueStatus } from "../src/distributed/queue-status.ts";
 import { readPlan, readTrialStates } from "../src/distributed/sweep-state.ts";
 import { alive, jurkatManifest, spawnBie, startRedis, TINY, waitFor, type BieProc, type TestRedis } from "./scale-helpers.ts";
+import { tempDir } from "./temp-dir.ts";
 
-const work = mkdtempSync(join(tmpdir(), "bie-scale-sweep-"));
+const work = tempDir("scale-sweep");
 let redis: TestRedis;
 const workers: BieProc[] = [];
 

@@ -3,17 +3,17 @@
 // worm tiles (judged against the per-worm masks) far more often than the image's share of worm tiles.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { encode, decode } from "fast-png";
 import { readImage } from "../src/io/image.ts";
 import { gridTiles } from "../src/io/tiles.ts";
 import { parseCsv } from "../src/data/index.ts";
 import { run } from "../src/cli/program.ts";
+import { tempDir } from "./temp-dir.ts";
 
 const BBBC = "/work/shared/data/bbbc010";
-const work = mkdtempSync(join(tmpdir(), "bie-search-"));
+const work = tempDir("search");
 const quiet = { out: { write: () => true }, err: { write: () => true } };
 const w1 = (well: string) => join(BBBC, "images", readdirSync(join(BBBC, "images")).find((f) => f.includes(`_${well}_w1_`))!);
 

@@ -4,8 +4,7 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { resolveConfig } from "../src/config/index.ts";
@@ -16,10 +15,11 @@ import { relatedViews } from "../src/train/related.ts";
 import { compareOutlines } from "../src/train/shape-recon.ts";
 import { cyclicShift, reverseMatrix, symmetryVariants } from "../src/shapes/index.ts";
 import { tensor, noGrad, tidy } from "../src/engine/index.ts";
+import { tempDir } from "./temp-dir.ts";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const BBBC010 = join(root, "../shared/data/bbbc010");
-const work = mkdtempSync(join(tmpdir(), "bie-shapes-train-"));
+const work = tempDir("shapes-train");
 after(() => rmSync(work, { recursive: true, force: true }));
 const N = 32;
 const base = [

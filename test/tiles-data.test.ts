@@ -3,8 +3,7 @@
 // T as items, whole-image intensity ranges, and channel_mode=batch over images with different channel counts.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { resolveConfig } from "../src/config/index.ts";
@@ -12,13 +11,14 @@ import { Dataset, Loader, dataForConfig, splitItems, type Batch } from "../src/d
 import { channelRange } from "../src/data/normalise.ts";
 import { openImageSource } from "../src/io/source.ts";
 import { labelObjects } from "../src/io/tiles.ts";
+import { tempDir } from "./temp-dir.ts";
 
 const DATA = fileURLToPath(new URL("../../shared/data/", import.meta.url));
 const GEN = DATA + "format_samples/generated/";
 const ZARR = GEN + "coelho_gnf_dna-4_blosc.ome.zarr";
 const TIFF = GEN + "bbbc010_A01_2ch_tiled_zlib_pyramid.ome.tif";
 const ZARR_5D = fileURLToPath(new URL("./fixtures/io/zarr/ome_5d_u16_be_zlib.ome.zarr", import.meta.url));
-const work = mkdtempSync(join(tmpdir(), "bie-tiles-"));
+const work = tempDir("tiles");
 
 const opened: Dataset[] = [];
 after(() => Promise.all(opened.map((d) => d.close())));

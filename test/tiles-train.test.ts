@@ -2,20 +2,20 @@
 // channel_mode=batch: training finishes, and the embedding tables hold one row per item with the tile columns.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parquetReadObjects } from "hyparquet";
 import { resolveConfig } from "../src/config/index.ts";
 import { embedRun, trainFromConfig } from "../src/train/index.ts";
 import { channelPoolFor, poolItemRows } from "../src/train/channel-pool.ts";
+import { tempDir } from "./temp-dir.ts";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const GEN = join(root, "../shared/data/format_samples/generated/");
 const ZARR = GEN + "coelho_gnf_dna-4_blosc.ome.zarr";
 const TIFF = GEN + "bbbc010_A01_2ch_tiled_zlib_pyramid.ome.tif";
-const work = mkdtempSync(join(tmpdir(), "bie-tiles-train-"));
+const work = tempDir("tiles-train");
 const tiny = ["model=resnet18_ae", "latent_dim=8", "data.image_size=32", "batch_size=4", "epochs=1", "engine.threads=1", "data.workers=1", "optim.warmup_epochs=0", `runs_dir=${work}`];
 
 async function trainAndEmbed(name: string, ...ov: string[]) {

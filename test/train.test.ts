@@ -4,17 +4,17 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parquetReadObjects } from "hyparquet";
 import { loadSafetensors } from "../src/engine/index.ts";
 import { readNpy } from "../src/io/npy.ts";
+import { tempDir } from "./temp-dir.ts";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const bie = join(root, "bin", "bie.js");
-const work = mkdtempSync(join(tmpdir(), "bie-train-"));
+const work = tempDir("train");
 
 // 64 demo cells, 32×32, tiny batches: enough steps per epoch to kill mid-epoch, fast on 2 cores.
 const manifest = join(work, "cells.csv");
