@@ -1,5 +1,6 @@
-// Checkpoints: one safetensors file with model weights ("model.*"), optimizer state ("optim.*") and the
-// libtorch RNG state, plus the position (epoch, step) and trainer state in its metadata. Written atomically.
+// Checkpoints: last.safetensors holds model weights ("model.*"), optimizer state ("optim.*") and the libtorch RNG
+// state, plus the position (epoch, step) and trainer state in its metadata; best.safetensors holds the best epoch's
+// weights only. Both written atomically.
 import { existsSync } from "node:fs";
 import { saveSafetensors, loadSafetensors, getRngState, setRngState, type Tensor, type Optimizer } from "../engine/index.ts";
 import type { Module } from "../models/nn/module.ts";
@@ -21,6 +22,14 @@ export async function saveCheckpoint(path: string, model: Module, optim: Optimiz
   tensors.set("rng.torch", rng);
   await saveSafetensors(path, tensors, { position: JSON.stringify(pos), optim_step: String(optim.stepCount), format: "bie-checkpoint-1" });
   rng.dispose();
+}
+
+/** The best epoch's weights alone (no optimizer or RNG state: resume always starts from last.safetensors),
+ *  a third of a full Adam checkpoint on disk. Same "model." prefix, so loadWeights reads either. */
+export async function saveBestWeights(path: string, model: Module, pos: TrainerPosition): Promise<void> {
+  const tensors = new Map<string, Tensor>();
+  for (const [k, t] of model.stateDict()) tensors.set(`model.${k}`, t);
+  await saveSafetensors(path, tensors, { position: JSON.stringify(pos), format: "bie-weights-1" });
 }
 
 /** Load weights (and optimizer + RNG when given) and return the saved position. */

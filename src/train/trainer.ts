@@ -10,7 +10,7 @@ import { resolveConfig, type Config } from "../config/index.ts";
 import { EngineError, BieError } from "../errors.ts";
 import { learningRateAt } from "./schedule.ts";
 import { RunFolder, type RunInfo } from "./run-folder.ts";
-import { saveCheckpoint, loadCheckpoint, type TrainerPosition } from "./checkpoint.ts";
+import { saveBestWeights, saveCheckpoint, loadCheckpoint, type TrainerPosition } from "./checkpoint.ts";
 import { writeReconGrid } from "./recon-grid.ts";
 import { sourceForConfig, type BatchSource } from "./source.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
@@ -261,7 +261,7 @@ async function trainLoop(cfg: Config, run: RunFolder, src: BatchSource, resuming
       });
       pos.epoch = epoch + 1;
       pos.wallTimeS = wallBase + (performance.now() - t0) / 1000;
-      if (improved && main) await saveCheckpoint(run.path("checkpoints", "best.safetensors"), model, optim, pos);
+      if (improved && main) await saveBestWeights(run.path("checkpoints", "best.safetensors"), model, pos);
       if ((pos.epoch % cfg.checkpoint_every === 0 || pos.epoch === cfg.epochs) && main) await saveCheckpoint(run.path("checkpoints", "last.safetensors"), model, optim, pos);
       info.epochs_done = pos.epoch;
       info.best_val_loss = pos.bestVal;
