@@ -3,17 +3,18 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { embedShard } from "../src/distributed/embed-shard.ts";
 import { mergeShards } from "../src/distributed/merge.ts";
 import { parseShard } from "../src/distributed/shard.ts";
 import { promotions, rungBudgets } from "../src/distributed/asha.ts";
 import { planSweep } from "../src/distributed/sweep-spec.ts";
+import { shardItems } from "../src/train/embed.ts";
 import { bieJs, jurkatManifest, runBie, startSlurm, TINY, trainTinyRun, waitFor } from "./scale-helpers.ts";
+import { tempDir } from "./temp-dir.ts";
 
-const work = mkdtempSync(join(tmpdir(), "bie-scale-shard-"));
+const work = tempDir("scale-shard");
 let run = "";
 let manifest = "";
 const ref = join(work, "ref");
@@ -29,6 +30,16 @@ after(() => rmSync(work, { recursive: true, force: true }));
 test("shard=i/N parses and rejects what is not a shard", () => {
   assert.deepEqual(parseShard("3/8"), { index: 3, count: 8 });
   for (const bad of ["8/8", "1/0", "a/2", "1", "-1/2"]) assert.throws(() => parseShard(bad), /shard=/);
+});
+
+test("shard i of N takes the blocks i, i+N, ... of one embedding batch each: every item exactly once, in order", () => {
+  assert.deepEqual(shardItems(10, { index: 0, count: 2 }, 3), [0, 1, 2, 6, 7, 8]);
+  assert.deepEqual(shardItems(10, { index: 1, count: 2 }, 3), [3, 4, 5, 9]);
+  assert.deepEqual(shardItems(2, { index: 1, count: 4 }, 3), []);
+  for (const [total, count, block] of [[90, 3, 32], [1000, 7, 64], [5, 8, 1]]) {
+    const seen = Array.from({ length: count }, (_, index) => shardItems(total, { index, count }, block)).flat().sort((a, b) => a - b);
+    assert.deepEqual(seen, Array.from({ length: total }, (_, j) => j));
+  }
 });
 
 test("ASHA: rung budgets and promotion of the top 1/η at each rung", () => {
@@ -68,9 +79,10 @@ test("sweep trials are a pure function of the spec: grid order, seeded random, k
 
 test("shards are deterministic and idempotent; the merged table is byte-identical to one process", async () => {
   const out = join(work, "sharded");
+  // Blocks of one embedding batch (batch_size 8 × 4 = 32 items): shards 0 and 1 hold 32, shard 2 the last 26.
   for (const index of [2, 0, 1]) {
     const r = await embedShard(run, [`data.path=${manifest}`], { shard: { index, count: 3 }, out, partSize: 7 });
-    assert.equal(r.rows, 30);
+    assert.equal(r.rows, [32, 32, 26][index]);
     assert.equal(r.skipped, false);
   }
   const done = join(out, "shards", "shard_1_of_3", "DONE.json");
@@ -101,6 +113,10 @@ test("merge refuses missing, unfinished, mixed and foreign shards", async () => 
   const f = join(foreign, "shards", "shard_1_of_3", "DONE.json");
   writeFileSync(f, JSON.stringify({ ...JSON.parse(readFileSync(f, "utf8")), source: "another-checkpoint" }));
   await assert.rejects(mergeShards(foreign), /another checkpoint or data settings/);
+  const blocks = fresh("m4", ["shard_0_of_3", "shard_1_of_3", "shard_2_of_3"]);
+  const b = join(blocks, "shards", "shard_2_of_3", "DONE.json");
+  writeFileSync(b, JSON.stringify({ ...JSON.parse(readFileSync(b, "utf8")), block: 64 }));
+  await assert.rejects(mergeShards(blocks), /blocks of 32, 64 items/);
   assert.ok(!existsSync(join(foreign, "embeddings.npy")), "nothing is written when a check fails");
 });
 

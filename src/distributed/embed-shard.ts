@@ -1,4 +1,4 @@
-// One shard of an embedding job: embedRun on items j ≡ i (mod N), then the done marker. Idempotent — a finished
+// One shard of an embedding job: embedRun on blocks b ≡ i (mod N) of the items (shardItems), then the done marker. Idempotent — a finished
 // shard is skipped, a half-finished one resumes from its parts — so a job queue or Slurm may run it again freely.
 import { existsSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
@@ -7,7 +7,7 @@ import { basename, join, resolve } from "node:path";
 import { createHash } from "node:crypto";
 import { resolveConfig, type Config } from "../config/index.ts";
 import { BieError } from "../errors.ts";
-import { checkpointOf, embedRun } from "../train/index.ts";
+import { checkpointOf, embedBatchSize, embedRun } from "../train/index.ts";
 import { readShardDone, shardDir, writeShardDone, type ShardDone, type ShardRef } from "./shard.ts";
 
 export interface EmbedShardOptions {
@@ -46,7 +46,7 @@ export async function sourceFingerprint(runDir: string, cfg: Config): Promise<st
   const ckpt = checkpointOf(runDir);
   const st = await stat(ckpt);
   const { workers: _w, prefetch: _p, ...data } = cfg.data;
-  const settings = { model: cfg.model, latent_dim: cfg.latent_dim, task: cfg.task, data, precision: cfg.engine.precision, memory_format: cfg.engine.memory_format, shapes: cfg.shapes };
+  const settings = { model: cfg.model, latent_dim: cfg.latent_dim, task: cfg.task, data, precision: cfg.engine.precision, memory_format: cfg.engine.memory_format, shapes: cfg.shapes, block: embedBatchSize(cfg) };
   return createHash("sha256").update(`${resolve(ckpt)}\0${st.size}\0${st.mtimeMs}\0${JSON.stringify(settings)}`).digest("hex").slice(0, 16);
 }
 
@@ -70,7 +70,7 @@ export async function embedShard(runDir: string, overrides: string[], o: EmbedSh
   }
   const r = await embedRun(runDir, overrides, { shard, outDir: out, partSize: o.partSize, onProgress: o.onProgress, onLog: o.onLog });
   if (resolve(r.outDir) !== dir) throw new BieError("SHARD_LAYOUT", `embedRun wrote shard ${shard.index}/${shard.count} to ${r.outDir}, expected ${dir}`);
-  const marker: ShardDone = { shard: shard.index, count: shard.count, rows: r.rows, dim: r.dim, source, finished: new Date().toISOString(), host: hostname() };
+  const marker: ShardDone = { shard: shard.index, count: shard.count, block: embedBatchSize(cfg), rows: r.rows, dim: r.dim, source, finished: new Date().toISOString(), host: hostname() };
   await writeShardDone(dir, marker);
   return { out, dir, rows: r.rows, dim: r.dim, skipped: false };
 }

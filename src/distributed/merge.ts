@@ -9,7 +9,7 @@ import { BieError } from "../errors.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { readNpy } from "../io/npy.ts";
 import type { Item } from "../data/index.ts";
-import { writeEmbeddingTables } from "../train/embed.ts";
+import { shardItems, writeEmbeddingTables } from "../train/embed.ts";
 import type { BatchSource } from "../train/source.ts";
 import { readShardDone, SHARD_DIR_RE, shardDir, type ShardDone } from "./shard.ts";
 
@@ -68,6 +68,10 @@ export async function mergeShards(outIn: string, o: { onLog?: (line: string) => 
   const markers = await shardMarkers(out, count);
   const dim = (markers.find((m) => m.rows > 0) ?? markers[0]).dim;
   const total = markers.reduce((s, m) => s + m.rows, 0);
+  const blocks = [...new Set(markers.map((m) => m.block))];
+  if (blocks.length !== 1 || !Number.isInteger(blocks[0]) || blocks[0] < 1)
+    throw new BieError("MIXED_SHARDS", `${out}: the shards were cut into blocks of ${blocks.join(", ")} items (the embedding batch, batch_size × 4); embed them all with one batch_size`);
+  const block = blocks[0];
   const items = new Array<Item>(total);
   const X = new Float32Array(total * dim);
   for (let i = 0; i < count; i++) {
@@ -76,12 +80,12 @@ export async function mergeShards(outIn: string, o: { onLog?: (line: string) => 
     const rows = await readShardRows(join(dir, "embeddings.parquet"));
     if (shape[0] !== markers[i].rows || rows.length !== markers[i].rows || (shape[0] > 0 && shape[1] !== dim))
       throw new BieError("SHARD_CORRUPT", `${dir}: DONE.json says ${markers[i].rows} rows, embeddings.npy has ${shape[0]}, embeddings.parquet ${rows.length}`);
-    // Shard i holds items i, i+N, i+2N, ... of the dataset, in that order; anything else is a broken contract.
-    const expected = Math.max(0, Math.ceil((total - i) / count));
-    if (rows.length !== expected) throw new BieError("SHARD_CORRUPT", `${dir}: holds ${rows.length} rows, shard ${i} of ${count} over ${total} items must hold ${expected}`);
+    // Shard i holds the blocks i, i+N, i+2N, ... of the dataset, in that order; anything else is a broken contract.
+    const expected = shardItems(total, { index: i, count }, block);
+    if (rows.length !== expected.length) throw new BieError("SHARD_CORRUPT", `${dir}: holds ${rows.length} rows, shard ${i} of ${count} over ${total} items in blocks of ${block} must hold ${expected.length}`);
     rows.forEach((r, k) => {
-      const j = i + k * count;
-      if (r.index !== j) throw new BieError("SHARD_CORRUPT", `${dir}: row ${k} is item ${r.index}, expected item ${j} (rows must be items i, i+N, i+2N, ...)`);
+      const j = expected[k];
+      if (r.index !== j) throw new BieError("SHARD_CORRUPT", `${dir}: row ${k} is item ${r.index}, expected item ${j} (rows must be the blocks i, i+N, i+2N, ... of ${block} items)`);
       if (items[j]) throw new BieError("SHARD_DUPLICATE", `item ${j} appears in two shards`);
       items[j] = r.item;
       X.set((data as Float32Array).subarray(k * dim, (k + 1) * dim), j * dim);

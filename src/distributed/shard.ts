@@ -1,5 +1,6 @@
-// The shard contract shared by `bie embed shard=i/N`, job queues and Slurm arrays. Item j of a dataset belongs to
-// shard j mod N (embedRun's rule): deterministic, balanced, and no shard needs to know about another. A shard's
+// The shard contract shared by `bie embed shard=i/N`, job queues and Slurm arrays. The dataset is cut into blocks of
+// one embedding batch (batch_size × 4 items) and block b belongs to shard b mod N (shardItems, embedRun's rule):
+// deterministic, balanced within a block, bit-identical to one process, and no shard needs to know about another. A shard's
 // folder counts as finished only once its DONE.json exists; that file is written atomically, last.
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -16,6 +17,8 @@ export interface ShardRef {
 export interface ShardDone {
   shard: number;
   count: number;
+  /** Items per block (the embedding batch); every shard of one output shares it. */
+  block: number;
   rows: number;
   dim: number;
   /** Fingerprint of the checkpoint and data settings: shards of one output must all share it. */

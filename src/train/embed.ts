@@ -85,12 +85,13 @@ export async function embedRun(runDir: string, overrides: string[] = [], opts: E
     const finalDir = shard ? join(outDir, "shards", `shard_${shard.index}_of_${shard.count}`) : outDir;
     await mkdir(join(finalDir, "parts"), { recursive: true });
 
-    const all = src.items.map((_, i) => i);
-    const mine = shard ? all.filter((i) => i % shard.count === shard.index) : all;
-    const partSize = opts.partSize ?? 1024;
+    const block = embedBatchSize(cfg);
+    const mine = shard ? shardItems(src.items.length, shard, block) : src.items.map((_, i) => i);
+    // Parts hold whole batches, so every batch is one block whichever way the dataset is sharded.
+    const partSize = Math.ceil((opts.partSize ?? 1024) / block) * block;
     const parts: number[][] = [];
     for (let i = 0; i < mine.length; i += partSize) parts.push(mine.slice(i, i + partSize));
-    const fingerprint = createHash("sha256").update(checkpointOf(runDir)).update(JSON.stringify(cfg.data)).update(alt ? alt.name : "").update(cfg.embed.channel_pool).update(cfg.embed.average).digest("hex").slice(0, 16);
+    const fingerprint = createHash("sha256").update(checkpointOf(runDir)).update(JSON.stringify(cfg.data)).update(alt ? alt.name : "").update(cfg.embed.channel_pool).update(cfg.embed.average).update(String(block)).digest("hex").slice(0, 16);
 
     const t0 = performance.now();
     let done = 0, skippedParts = 0, embeddedImgs = 0;
@@ -109,7 +110,7 @@ export async function embedRun(runDir: string, overrides: string[] = [], opts: E
         continue;
       }
       const rows: Float32Array[] = [];
-      const loader = src.loaderFor(parts[p], cfg.batch_size * 4);
+      const loader = src.loaderFor(parts[p], block);
       for await (const batch of loader) {
         const variants = src.variantsPerItem ?? 1;
         const once = async (x: Float32Array) =>
@@ -155,6 +156,22 @@ export async function embedRun(runDir: string, overrides: string[] = [], opts: E
     model.dispose();
     await src.close();
   }
+}
+
+/** Items per embedding batch. It is also the block size of the shard contract (see shardItems). */
+export const embedBatchSize = (cfg: Pick<Config, "batch_size">): number => cfg.batch_size * 4;
+
+/**
+ * The items of shard i of N: the dataset is cut into blocks of `block` consecutive items (one embedding batch each)
+ * and shard i takes blocks i, i+N, i+2N, ... in order. Each batch then holds the same items at the same places as in a
+ * single-process run, so the embeddings are bit for bit the same: libtorch's kernels may round differently for
+ * another batch size or for an item at another place in the batch.
+ */
+export function shardItems(total: number, shard: { index: number; count: number }, block: number): number[] {
+  const out: number[] = [];
+  for (let b0 = shard.index * block; b0 < total; b0 += shard.count * block)
+    for (let j = b0; j < Math.min(total, b0 + block); j++) out.push(j);
+  return out;
 }
 
 /** The mean of embed(x) over `views` symmetries of the batch (views = 1: embed(x) itself). */

@@ -70,7 +70,10 @@ export async function shapeSourceForConfig(cfg: Config): Promise<BatchSource> {
       return makeLoader(indices, { batchSize: bs, shuffle: train, epoch: opts.epoch ?? 0, startBatch: opts.startBatch ?? 0, augment: train, dropLast: train && indices.length > bs, variants: false, views, shard: opts.shard });
     },
     loaderFor(indices, batchSize) {
-      return makeLoader(indices, { batchSize: Math.max(1, Math.floor(batchSize / (2 * SHAPE_EMBED_SHIFTS))), shuffle: false, epoch: 0, startBatch: 0, augment: false, dropLast: false, variants: true, views: 1 });
+      // Each outline brings 2 × SHAPE_EMBED_SHIFTS variants. Batches divide batchSize (one shard block, see shardItems).
+      let per = Math.max(1, Math.floor(batchSize / (2 * SHAPE_EMBED_SHIFTS)));
+      while (batchSize % per !== 0) per--;
+      return makeLoader(indices, { batchSize: per, shuffle: false, epoch: 0, startBatch: 0, augment: false, dropLast: false, variants: true, views: 1 });
     },
     skipped: () => list.excluded ?? [],
     close: async () => {},
