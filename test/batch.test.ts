@@ -6,8 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { silhouette, replicateConsistency } from "../src/eval/batch.ts";
 import { centerScaleByBatch, pcaCenterScale } from "../src/eval/correct.ts";
@@ -17,9 +16,10 @@ import { run } from "../src/cli/program.ts";
 import { readImage } from "../src/io/image.ts";
 import { parseCsv, Rng, hash32 } from "../src/data/index.ts";
 import { png16, shiftCell } from "../scripts/experiments/batch-shift.ts";
+import { tempDir } from "./temp-dir.ts";
 
 const PY = "/usr/bin/python3";
-const work = mkdtempSync(join(tmpdir(), "bie-batch-"));
+const work = tempDir("batch");
 const quiet = { out: { write: () => true }, err: { write: () => true } };
 
 /** A seeded matrix with a label signal in some columns and a batch shift in others. */
@@ -109,7 +109,9 @@ test("real Jurkat cells with a synthetic batch shift: predictable batch; group c
     console.log(`plain AE:\n${plain.map(line).join("\n")}\nAE + group contrastive:\n${pairs.map(line).join("\n")}`);
     const batchAcc = (v: (typeof plain)[number]) => v.metrics.batchPredictability.balancedAccuracy.mean;
     const labelAcc = (v: (typeof plain)[number]) => v.metrics.labelBalancedAccuracy!.mean;
-    assert.ok(batchAcc(plain[0]) >= 0.7, `without remedies the batch is predictable: ${line(plain[0])}`);
+    // Chance is 0.5. The figure moves with the CPU's kernels (0.713 on one machine, 0.679 on another, same seed), so
+    // the bar sits clear of chance and of the ≤ 0.6 the remedy must reach, not at one machine's value.
+    assert.ok(batchAcc(plain[0]) >= 0.65, `without remedies the batch is predictable: ${line(plain[0])}`);
     assert.ok(batchAcc(plain[1]) < batchAcc(plain[0]) && plain[1].metrics.silhouetteBatch < plain[0].metrics.silhouetteBatch, "centre-scale alone helps");
     // The remedy: the contrastive term, with or without centre-scale afterwards (the better of the two).
     const best = batchAcc(pairs[0]) <= batchAcc(pairs[1]) ? pairs[0] : pairs[1];
