@@ -147,4 +147,9 @@ test("a short task=shapes run: the averaged embedding ignores start point and di
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /parts/);
   assert.ok(!existsSync(join(work, "nope.svg")));
+  // Same for shapes evaluate: a mistyped option is named with the nearest one, before any work.
+  const typo = spawnSync(process.execPath, [join(root, "bin/bie.js"), "shapes", "evaluate", runDir, "lables=label_well", `out=${join(work, "nope")}`], { encoding: "utf8" });
+  assert.equal(typo.status, 2);
+  assert.match(typo.stderr, /'lables'.*did you mean 'labels'/);
+  assert.ok(!existsSync(join(work, "nope.json")));
 });

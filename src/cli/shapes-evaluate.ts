@@ -8,6 +8,8 @@ import { classicalFeatureTable } from "../shapes/index.ts";
 import { readEmbeddings, crossValidate, stratifiedKFold, closeForestPool } from "../eval/index.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { ConfigError } from "../errors.ts";
+import { takeOptions } from "../config/verb-options.ts";
+import { nearest } from "../nearest.ts";
 
 export interface ShapesEvalRow {
   features: string;
@@ -17,11 +19,6 @@ export interface ShapesEvalRow {
   macroF1: { mean: number; sd: number };
   balancedAccuracy: { mean: number; sd: number };
   accuracy: { mean: number; sd: number };
-}
-
-function option(overrides: string[], key: string): string | undefined {
-  const hit = overrides.find((o) => o.startsWith(`${key}=`));
-  return hit?.slice(key.length + 1);
 }
 
 export async function shapesEvaluate(opts: { dataDir: string; run?: string; labels: string[]; folds?: number; seed?: number; onLog?: (s: string) => void }): Promise<ShapesEvalRow[]> {
@@ -86,16 +83,23 @@ export function shapesTableMarkdown(rows: ShapesEvalRow[]): string {
 }
 
 export async function shapesEvaluateCommand(inputs: string[], overrides: string[]): Promise<ShapesEvalRow[]> {
+  const spec = { data: "string", labels: "string", out: "string" } as const;
+  const { opts, rest } = takeOptions(overrides, spec);
+  if (rest.length) {
+    const key = rest[0].split("=")[0];
+    const near = nearest(key, Object.keys(spec));
+    throw new ConfigError(key, `not an option of bie shapes evaluate${near ? `; did you mean '${near}'?` : ""} (it takes data=, labels=, out=)`);
+  }
   const defaultData = fileURLToPath(new URL("../../../shared/data/bbbc010", import.meta.url));
-  const dataDir = resolve(option(overrides, "data") ?? defaultData);
+  const dataDir = resolve(opts.data ?? defaultData);
   if (!existsSync(join(dataDir, "labels.csv"))) throw new ConfigError("data", `${dataDir} has no labels.csv (expected a BBBC010-style folder: masks + labels.csv with mask_file)`);
-  const labels = (option(overrides, "labels") ?? "label_bioimage_embed,label_well").split(",").filter(Boolean);
+  const labels = (opts.labels ?? "label_bioimage_embed,label_well").split(",").filter(Boolean);
   const run = inputs[0];
   try {
     const rows = await shapesEvaluate({ dataDir, run, labels, onLog: (s) => console.error(s) });
     const md = shapesTableMarkdown(rows);
     process.stdout.write(md);
-    const out = resolve(option(overrides, "out") ?? (run ? join(run, "shapes_eval") : "shapes_eval"));
+    const out = resolve(opts.out ?? (run ? join(run, "shapes_eval") : "shapes_eval"));
     await writeFileAtomic(`${out}.json`, JSON.stringify(rows, null, 2) + "\n");
     await writeFileAtomic(`${out}.md`, md);
     console.error(`wrote ${out}.json and ${out}.md`);

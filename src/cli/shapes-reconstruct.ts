@@ -22,7 +22,7 @@ export async function shapesReconstructCommand(inputs: string[], overrides: stri
   const step = Math.max(1, res.items.length / count);
   const shown = Array.from({ length: Math.min(count, res.items.length) }, (_, k) => res.items[Math.floor(k * step)]);
   const title = `${run}: ${res.part} outlines (black) and decoded (red) · mean IoU ${res.meanIou.toFixed(3)} over ${res.items.length}`;
-  const out = resolve((opts.out as string | undefined) ?? join(run, "shape_recon"));
+  const out = resolve(opts.out ?? join(run, "shape_recon"));
   await writeFileAtomic(`${out}.svg`, shapeReconSvg(shown, { title }));
   const rows = res.items.map((i) => ({ id: i.id, iou: +i.iou.toFixed(4), rms: +i.rms.toFixed(4) }));
   await writeFileAtomic(`${out}.json`, JSON.stringify({ part: res.part, units: res.units, items: res.items.length, mean_iou: res.meanIou, median_rms: res.medianRms, rows }, null, 2) + "\n");

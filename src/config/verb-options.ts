@@ -2,26 +2,32 @@
 // them on the same command line. Light on purpose: every CLI verb may use it without loading its neighbours.
 import { BieError } from "../errors.ts";
 
-type Kind = "string" | "int" | "bool";
+/** string, int and bool: the last occurrence wins; list: every occurrence, in order (repeatable keys). */
+export type OptionKind = "string" | "int" | "bool" | "list";
+type ValueOf<K extends OptionKind> = K extends "int" ? number : K extends "bool" ? boolean : K extends "list" ? string[] : string;
+export type VerbOptions<S extends Record<string, OptionKind>> = { [k in keyof S]?: ValueOf<S[k]> };
+
 /** Split key=value args into this verb's options and the config overrides it passes on. */
-export function takeOptions<K extends string>(args: string[], spec: Record<K, Kind>): { opts: Partial<Record<K, string | number | boolean>>; rest: string[] } {
-  const opts: Partial<Record<K, string | number | boolean>> = {};
+export function takeOptions<S extends Record<string, OptionKind>>(args: string[], spec: S): { opts: VerbOptions<S>; rest: string[] } {
+  const opts: Record<string, string | number | boolean | string[]> = {};
   const rest: string[] = [];
   for (const a of args) {
     const eq = a.indexOf("=");
-    const key = a.slice(0, eq) as K;
-    if (eq <= 0 || !(key in spec)) {
+    const key = a.slice(0, eq);
+    if (eq <= 0 || !Object.hasOwn(spec, key)) {
       rest.push(a);
       continue;
     }
     const v = a.slice(eq + 1);
-    if (spec[key] === "int") {
+    const kind = spec[key];
+    if (kind === "int") {
       if (!/^\d+$/.test(v)) throw new BieError("USAGE", `${a}: expected a whole number`);
       opts[key] = Number(v);
-    } else if (spec[key] === "bool") {
+    } else if (kind === "bool") {
       if (!/^(true|false|1|0|yes|no)$/i.test(v)) throw new BieError("USAGE", `${a}: expected true or false`);
       opts[key] = /^(true|1|yes)$/i.test(v);
-    } else opts[key] = v;
+    } else if (kind === "list") ((opts[key] ??= []) as string[]).push(v);
+    else opts[key] = v;
   }
-  return { opts, rest };
+  return { opts: opts as VerbOptions<S>, rest };
 }

@@ -1,6 +1,7 @@
 // CLI glue for `bie export RUN [k=v]` and the export-layer forms of `bie embed` (runtime=onnx, model=<zip|onnx>).
 // Options that are not config keys are taken out here; the rest go to the run's config as overrides.
 import { join, resolve, basename } from "node:path";
+import { takeOptions } from "../config/verb-options.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { BieError } from "../errors.ts";
 import { loadRunModel, type EmbedResult } from "../train/index.ts";
@@ -9,20 +10,9 @@ import { writePackage } from "./package-write.ts";
 import { validatePackage } from "./validate.ts";
 import { embedImported, embedRunOnnx } from "./onnx-embed.ts";
 
-const EXPORT_OPTIONS = ["format", "out", "path", "name", "description", "authors", "license", "channel_names", "cite_data"] as const;
-
-/** Split `k=v` arguments into our options (repeatable ones collected) and config overrides. */
-export function takeOptions(args: string[], keys: readonly string[]): { options: Record<string, string[]>; rest: string[] } {
-  const options: Record<string, string[]> = {};
-  const rest: string[] = [];
-  for (const a of args) {
-    const eq = a.indexOf("=");
-    const k = a.slice(0, eq);
-    if (eq > 0 && keys.includes(k)) (options[k] ??= []).push(a.slice(eq + 1));
-    else rest.push(a);
-  }
-  return { options, rest };
-}
+const EXPORT_OPTIONS = {
+  format: "string", out: "string", path: "string", name: "string", description: "string", authors: "list", license: "string", channel_names: "list", cite_data: "list",
+} as const;
 
 const list = (v?: string[]) => v?.flatMap((s) => s.split(",")).map((s) => s.trim()).filter(Boolean);
 
@@ -33,24 +23,24 @@ export interface ExportSummary {
 }
 
 export async function exportRun(runDir: string, args: string[] = [], say: (s: string) => void = () => {}): Promise<ExportSummary> {
-  const { options: o, rest } = takeOptions(args, EXPORT_OPTIONS);
-  const format = (o.format?.at(-1) ?? "bioimageio") as "onnx" | "bioimageio";
+  const { opts: o, rest } = takeOptions(args, EXPORT_OPTIONS);
+  const format = (o.format ?? "bioimageio") as "onnx" | "bioimageio";
   if (!["onnx", "bioimageio"].includes(format)) throw new BieError("USAGE", `format must be onnx or bioimageio, got '${format}'`);
   const { cfg, model, src } = await loadRunModel(runDir, rest);
   try {
     const run = basename(resolve(runDir));
     if (format === "onnx") {
-      const path = (o.path?.at(-1) ?? "embed") as ExportPath;
+      const path = (o.path ?? "embed") as ExportPath;
       if (!["embed", "reconstruct"].includes(path)) throw new BieError("USAGE", `path must be embed or reconstruct, got '${path}'`);
       const e = exportModel(model, { path });
-      const out = resolve(o.out?.at(-1) ?? join(runDir, `${run}.${path}.onnx`));
+      const out = resolve(o.out ?? join(runDir, `${run}.${path}.onnx`));
       await writeFileAtomic(out, e.bytes);
       say(`onnx: ${out} (opset ${e.opset}, input [${e.input.dims.join(", ")}] → ${e.output.name} [${e.output.dims.join(", ")}], ${Object.values(e.onnxOps).reduce((a, b) => a + b, 0)} nodes)`);
       return { path: out, format, warnings: [] };
     }
     const r = await writePackage(runDir, cfg, model, {
-      out: o.out?.at(-1), name: o.name?.at(-1), description: o.description?.at(-1), authors: o.authors?.flatMap((s) => s.split(";")).map((s) => s.trim()).filter(Boolean),
-      license: o.license?.at(-1), channelNames: list(o.channel_names), citeData: o.cite_data,
+      out: o.out, name: o.name, description: o.description, authors: o.authors?.flatMap((s) => s.split(";")).map((s) => s.trim()).filter(Boolean),
+      license: o.license, channelNames: list(o.channel_names), citeData: o.cite_data,
     });
     for (const w of r.warnings) say(`warning: ${w}`);
     const report = await validatePackage(r.path);
@@ -85,8 +75,8 @@ export interface EmbedIO {
 
 /** `bie embed [RUN] runtime=onnx | model=<zip|onnx> ... [out=DIR]`. */
 export async function embedCommand(run: string | undefined, args: string[], io: EmbedIO = {}): Promise<EmbedResult> {
-  const { options, rest } = takeOptions(normaliseEmbedArgs(args), ["out"]);
-  const outDir = options.out?.at(-1);
+  const { opts, rest } = takeOptions(normaliseEmbedArgs(args), { out: "string" });
+  const outDir = opts.out;
   const model = rest.find((a) => a.startsWith("embed.model="))?.slice("embed.model=".length);
   if (model) {
     if (run) throw new BieError("USAGE", `give either a run folder (${run}) or model=${model}, not both`);
