@@ -5,7 +5,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after } from "node:test";
 
-/** A new empty folder under the OS temp dir, deleted after the last test of the calling file. */
+/**
+ * A new empty folder under the OS temp dir. Called at a file's top level it is deleted after the file's last test;
+ * inside a test, after that test. Not for before() hooks: an after() registered there runs when the hook ends.
+ */
 export function tempDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), `bie-${prefix}-`));
   after(() => rmSync(dir, { recursive: true, force: true }));

@@ -7,12 +7,12 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { readNpy } from "../src/io/npy.ts";
 import { CHROMIUM, CHROMIUM_ARGS, OUT, ROOT, changedPixels, cosineTo, inkPixels, makeRun, raw, serve, type Served } from "./web-helpers.ts";
-import { tempDir } from "./temp-dir.ts";
 
 const SHOTS = join(OUT, "web");
 const noChromium = existsSync(CHROMIUM) ? false : `${CHROMIUM} not installed (scripts/setup.sh installs it)`;
@@ -29,7 +29,7 @@ const until = (fn: () => unknown, timeout = 60_000) => page.waitForFunction(fn, 
 
 before(async () => {
   mkdirSync(SHOTS, { recursive: true });
-  tmp = tempDir("web");
+  tmp = mkdtempSync(join(tmpdir(), "bie-web-"));
   run = makeRun(tmp);
   const npy = await readNpy(join(run, "embeddings.npy"));
   [n, d] = npy.shape;
