@@ -85,9 +85,9 @@ export function jurkatManifest(file: string, n: number): string {
 export const TINY = ["model=resnet18_ae", "latent_dim=16", "data.image_size=32", "batch_size=8", "data.workers=0", "engine.threads=1", "recon_every=100", "optim.warmup_epochs=0"];
 
 /** Train the tiny model for one epoch on a few cells (in this process); returns the run folder. */
-export async function trainTinyRun(work: string, name = "tiny"): Promise<string> {
+export async function trainTinyRun(work: string, name = "tiny", extra: string[] = []): Promise<string> {
   const manifest = jurkatManifest(join(work, `${name}_train.csv`), 24);
-  const cfg = resolveConfig({ overrides: [...TINY, `data.path=${manifest}`, "epochs=1", `runs_dir=${work}`, `name=${name}`] });
+  const cfg = resolveConfig({ overrides: [...TINY, ...extra, `data.path=${manifest}`, "epochs=1", `runs_dir=${work}`, `name=${name}`] });
   return (await trainFromConfig(cfg)).runDir;
 }
 

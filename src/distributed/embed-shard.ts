@@ -17,6 +17,8 @@ export interface EmbedShardOptions {
   partSize?: number;
   onProgress?: (done: number, total: number, imgPerSec: number) => void;
   onLog?: (line: string) => void;
+  /** Keep the model loaded for the next shard of the same run (see loadRunModel). */
+  keepModel?: boolean;
 }
 
 export interface EmbedShardResult {
@@ -55,7 +57,7 @@ export async function embedShard(runDir: string, overrides: string[], o: EmbedSh
   const cfg = runConfig(runDir, overrides);
   const out = o.out ? resolve(o.out) : await defaultEmbedOut(runDir, cfg);
   if (!o.shard) {
-    const r = await embedRun(runDir, overrides, { outDir: out, partSize: o.partSize, onProgress: o.onProgress, onLog: o.onLog });
+    const r = await embedRun(runDir, overrides, { outDir: out, partSize: o.partSize, onProgress: o.onProgress, onLog: o.onLog, keepModel: o.keepModel });
     return { out, dir: r.outDir, rows: r.rows, dim: r.dim, skipped: false };
   }
   const shard = o.shard;
@@ -68,7 +70,7 @@ export async function embedShard(runDir: string, overrides: string[], o: EmbedSh
     o.onLog?.(`${dir}: already finished (${done.rows} rows), nothing to do`);
     return { out, dir, rows: done.rows, dim: done.dim, skipped: true };
   }
-  const r = await embedRun(runDir, overrides, { shard, outDir: out, partSize: o.partSize, onProgress: o.onProgress, onLog: o.onLog });
+  const r = await embedRun(runDir, overrides, { shard, outDir: out, partSize: o.partSize, onProgress: o.onProgress, onLog: o.onLog, keepModel: o.keepModel });
   if (resolve(r.outDir) !== dir) throw new BieError("SHARD_LAYOUT", `embedRun wrote shard ${shard.index}/${shard.count} to ${r.outDir}, expected ${dir}`);
   const marker: ShardDone = { shard: shard.index, count: shard.count, block: embedBatchSize(cfg), rows: r.rows, dim: r.dim, source, finished: new Date().toISOString(), host: hostname() };
   await writeShardDone(dir, marker);

@@ -3,6 +3,7 @@
 // which the worker enqueues; job ids make those additions idempotent.
 import { existsSync } from "node:fs";
 import { embedShard } from "./embed-shard.ts";
+import { releaseKeptModel } from "../train/index.ts";
 import { allShardsDone, mergeShards } from "./merge.ts";
 import type { JobData } from "./queue.ts";
 import { readPlan, readTrialStates } from "./sweep-state.ts";
@@ -37,10 +38,12 @@ async function runJobBody(d: JobData, ctx: JobContext): Promise<JobOutcome> {
   if (existsSync(d.cwd)) process.chdir(d.cwd); // relative paths in configs mean what they meant to the enqueuer
   if (d.kind === "embed") {
     const threads = ctx.threads ? [`engine.threads=${ctx.threads}`, "data.workers=0"] : [];
-    const r = await embedShard(d.run, [...d.overrides, ...threads], { shard: d.shard, out: d.out, partSize: d.partSize, onProgress: ctx.onProgress, onLog: ctx.onLog });
+    // The sandbox lives on between jobs, so the next shard of this run reuses the model loaded here.
+    const r = await embedShard(d.run, [...d.overrides, ...threads], { shard: d.shard, out: d.out, partSize: d.partSize, onProgress: ctx.onProgress, onLog: ctx.onLog, keepModel: true });
     const last = await allShardsDone(d.out, d.shard.count);
     return { result: { rows: r.rows, dim: r.dim, skipped: r.skipped }, followUps: last ? [{ kind: "merge", group: d.group, cwd: d.cwd, out: d.out, count: d.shard.count }] : [] };
   }
+  releaseKeptModel(); // other jobs need the memory more than a model for a shard that may not come
   if (d.kind === "merge") {
     const r = await mergeShards(d.out, { onLog: ctx.onLog });
     return { result: { rows: r.rows, dim: r.dim, shards: r.shards }, followUps: [] };

@@ -1,7 +1,7 @@
 // Embedding a dataset with a trained run: batched, resumable by parts, written as Parquet (id, path, label,
 // metadata, z_0..z_{d-1}) and as embeddings.npy + index.csv for numpy users.
 import { existsSync } from "node:fs";
-import { mkdir, readFile, rm } from "node:fs/promises";
+import { mkdir, readFile, rm, stat } from "node:fs/promises";
 import { basename, resolve, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { createHash } from "node:crypto";
@@ -28,6 +28,8 @@ export interface EmbedOptions {
   onLog?: (line: string) => void;
   /** Run the forward pass elsewhere (e.g. onnxruntime): built from the loaded model, used instead of model.embed. */
   embedder?: (model: EmbeddingModel, cfg: Config) => Promise<BatchEmbedder>;
+  /** Keep the loaded model for the next call on the same run (a long-lived worker); see loadRunModel. */
+  keepModel?: boolean;
 }
 
 /** An alternative runtime for embedding batches. */
@@ -56,24 +58,54 @@ export function checkpointOf(runDir: string): string {
   throw new BieError("NO_CHECKPOINT", `${runDir}: no checkpoint (is it a run folder of a finished or running training?)`);
 }
 
-export async function loadRunModel(runDir: string, overrides: string[] = []): Promise<{ cfg: Config; model: EmbeddingModel; src: BatchSource }> {
+/**
+ * The one model a long-lived process keeps between jobs (a queue worker's sandbox embeds shard after shard of one
+ * run): building it and reading its checkpoint cost more than embedding a shard of a few hundred images.
+ */
+let kept: { key: string; model: EmbeddingModel } | null = null;
+
+/** Everything the loaded model depends on: the checkpoint file as it is now and every setting but the data's location. */
+async function modelKey(runDir: string, cfg: Config, src: BatchSource): Promise<string> {
+  const ckpt = checkpointOf(runDir);
+  const st = await stat(ckpt);
+  const { path: _p, manifest: _m, workers: _w, prefetch: _f, ...data } = cfg.data;
+  return JSON.stringify([resolve(ckpt), st.size, st.mtimeMs, { ...cfg, data }, src.inputChannels, src.imageSize]);
+}
+
+/** Drop the kept model (see loadRunModel's keep). */
+export function releaseKeptModel(): void {
+  kept?.model.dispose();
+  kept = null;
+}
+
+/**
+ * A run's model, loaded for inference, and its data source. With keep, the model is kept for the next call with the
+ * same checkpoint and settings and must not be disposed by the caller (releaseKeptModel drops it).
+ */
+export async function loadRunModel(runDir: string, overrides: string[] = [], opts: { keep?: boolean } = {}): Promise<{ cfg: Config; model: EmbeddingModel; src: BatchSource }> {
   const cfgFile = join(runDir, "config.yaml");
   if (!existsSync(cfgFile)) throw new BieError("NOT_A_RUN", `${runDir}: not a run folder (no config.yaml)`);
   const cfg = await resolveConfig({ file: cfgFile, overrides });
   configureEngine(cfg);
   manualSeed(cfg.seed);
   const src = await sourceForConfig(cfg);
+  const key = opts.keep ? await modelKey(runDir, cfg, src) : "";
+  if (opts.keep && kept?.key === key) return { cfg, model: kept.model, src };
   const model = modelForConfig(cfg, src);
   await loadWeights(checkpointOf(runDir), model);
   model.eval();
   (model as { fuseForInference?: () => void }).fuseForInference?.();
   if (cfg.engine.memory_format === "channels_last") model.toMemoryFormat("channels_last");
+  if (opts.keep) {
+    releaseKeptModel();
+    kept = { key, model };
+  }
   return { cfg, model, src };
 }
 
 export async function embedRun(runDir: string, overrides: string[] = [], opts: EmbedOptions = {}): Promise<EmbedResult> {
   runDir = resolve(runDir);
-  const { cfg, model, src } = await loadRunModel(runDir, overrides);
+  const { cfg, model, src } = await loadRunModel(runDir, overrides, { keep: opts.keepModel });
   let alt: BatchEmbedder | null = null;
   try {
     alt = opts.embedder ? await opts.embedder(model, cfg) : null;
@@ -153,7 +185,7 @@ export async function embedRun(runDir: string, overrides: string[] = [], opts: E
     return { outDir: finalDir, rows: mine.length, dim, imgPerSec, skippedParts };
   } finally {
     await alt?.close?.();
-    model.dispose();
+    if (!opts.keepModel) model.dispose();
     await src.close();
   }
 }
