@@ -2,7 +2,9 @@
 // `bie worker` processes with sandboxes, one engine thread each) with one worker and with two, alternating the
 // two (this machine is shared and noisy) and taking medians. Time is measured from Redis's own job timestamps:
 // first shard started → last shard finished (the merge is left out; it is one job whatever the worker count).
-// Also records the per-image and per-job costs that bench/scale-sim.ts extrapolates from.
+// Also records the per-image and per-job costs that bench/scale-sim.ts extrapolates from. The reference, measured in
+// the same run, is what the machine gives two one-thread processes of plain PyTorch (bench/scale_torch.py):
+// `ratio` is our speedup over that one.
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,7 +14,17 @@ import { queueEmbed } from "../src/distributed/queue-submit.ts";
 import { resolveConfig } from "../src/config/index.ts";
 import { trainFromConfig } from "../src/train/index.ts";
 import { jurkatManifest, spawnBie, startRedis, waitFor, type BieProc } from "../test/scale-helpers.ts";
-import { median, round, writeResult } from "./common.ts";
+import { median, round, runJsonLines, sharedDir, writeResult } from "./common.ts";
+
+/** The reference: PyTorch's own encoder in one, then two concurrent one-thread processes (bench/scale_torch.py). */
+async function torchPair(size: number): Promise<{ one: number; two: number }> {
+  const run = (startAt: number) =>
+    runJsonLines("/usr/bin/python3", ["bench/scale_torch.py", "--anchors", `${sharedDir}anchors`, "--size", String(size), "--seconds", "8", "--start-at", String(startAt)], { OMP_NUM_THREADS: "1", MKL_NUM_THREADS: "1" }).then((r) => r[0].img_s as number);
+  const one = await run(0);
+  const at = Date.now() / 1000 + 8; // both copies import torch and warm up first, then time the same window
+  const [a, b] = await Promise.all([run(at), run(at)]);
+  return { one, two: a + b };
+}
 
 interface Trial {
   workers: number;
@@ -28,7 +40,9 @@ export default async function scaleBench(args: string[]): Promise<void> {
   const quick = args.includes("--quick");
   const arg = (k: string, d: number) => Number(args.find((a) => a.startsWith(`--${k}=`))?.split("=")[1] ?? d);
   const repeats = arg("repeats", quick ? 1 : 3);
-  const images = arg("images", quick ? 480 : 1920);
+  // 960 images per shard by default: shards of a real archive are thousands of images; with a few hundred, the
+  // fixed costs (first model load, the last shard's tail) dominate a few-second run (--images=1920 shows them).
+  const images = arg("images", quick ? 480 : 7680);
   const shards = arg("shards", 8);
   const size = arg("size", 64);
   const work = mkdtempSync(join(tmpdir(), "bie-bench-scale-"));
@@ -73,7 +87,10 @@ export default async function scaleBench(args: string[]): Promise<void> {
 
     const runs: Trial[] = [];
     const load: number[] = [];
+    const torch: { one: number; two: number }[] = [];
     for (let r = 0; r < repeats; r++) {
+      torch.push(await torchPair(size));
+      console.error(`repeat ${r + 1}/${repeats}, pytorch reference: one ${torch[r].one} img/s, two ${round(torch[r].two, 1)} img/s`);
       for (const w of r % 2 ? [2, 1] : [1, 2]) {
         load.push(loadavg()[0]);
         const t = await once(w, r);
@@ -83,6 +100,8 @@ export default async function scaleBench(args: string[]): Promise<void> {
     }
     const pick = (w: number) => median(runs.filter((t) => t.workers === w).map((t) => t.img_s));
     const one = pick(1), two = pick(2);
+    const torchOne = median(torch.map((t) => t.one)), torchTwo = median(torch.map((t) => t.two));
+    const torchSpeedup = median(torch.map((t) => t.two / t.one));
     // Images per CPU-second of the sandboxes: equal for 1 and 2 workers means running in parallel costs no extra
     // work, so on an otherwise idle machine the wall-clock speedup is bounded only by free cores.
     const perCpu = (w: number) => median(runs.filter((t) => t.workers === w).map((t) => t.jobs.reduce((a, j) => a + j.images, 0) / t.jobs.reduce((a, j) => a + j.cpu_s, 0)));
@@ -97,6 +116,9 @@ export default async function scaleBench(args: string[]): Promise<void> {
       one: round(one, 1),
       two: round(two, 1),
       speedup2: round(two / one, 3),
+      // What the machine itself gives two one-thread processes: PyTorch's encoder alone vs two copies at once.
+      reference: { engine: "pytorch (bench/scale_torch.py, anchor encoder, batch 64, no queue)", one: round(torchOne, 1), two: round(torchTwo, 1), speedup2: round(torchSpeedup, 3) },
+      ratio: round(two / one / torchSpeedup, 3),
       img_per_cpu_s: { one: round(perCpu(1), 1), two: round(perCpu(2), 1), ratio: round(perCpu(2) / perCpu(1), 3) },
       images,
       shards,
