@@ -3,7 +3,7 @@
 // used by folder datasets and masks.
 import { readFileSync } from "node:fs";
 import { decode as decodePng } from "fast-png";
-import { fromArrayBuffer } from "geotiff";
+import { fromArrayBuffer } from "./geotiff.ts";
 import { BadInputError } from "../errors.ts";
 
 export type PixelArray = Uint8Array | Uint16Array | Uint32Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;

@@ -5,7 +5,7 @@
 import { readSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { inflateSync } from "node:zlib";
-import { GeoTIFF, getDecoder } from "geotiff";
+import { GeoTIFF, getDecoder } from "./geotiff.ts";
 import { BadInputError } from "../errors.ts";
 import type { PixelArray, PixelDtype } from "./image.ts";
 import { ARRAY_OF } from "./source-types.ts";
