@@ -5,3 +5,4 @@ export * from "./runtime.ts";
 export * from "./optim.ts";
 export { tidy, keep, dispose } from "./scope.ts";
 export { saveSafetensors, loadSafetensors, encodeSafetensors, decodeSafetensors } from "./safetensors.ts";
+export { warmUp } from "./warm-up.ts";
