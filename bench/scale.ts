@@ -42,7 +42,7 @@ export default async function scaleBench(args: string[]): Promise<void> {
   const repeats = arg("repeats", quick ? 1 : 3);
   // 1,920 images per shard by default, as in a real archive run: each worker process pays a fixed start (its first
   // model load, V8's and oneDNN's compilation of the hot code), which a run of a few seconds cannot amortise
-  // (--images=1920 or 7680 show it: 1.48× and 1.67×).
+  // (--images=1920 or 7680 show it: 1.54× and 1.81×).
   const images = arg("images", quick ? 480 : 15360);
   const shards = arg("shards", 8);
   const size = arg("size", 64);
