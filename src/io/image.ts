@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { decode as decodePng } from "fast-png";
 import { fromArrayBuffer } from "./geotiff.ts";
+import { decodePngFast } from "./png.ts";
 import { BadInputError } from "../errors.ts";
 
 export type PixelArray = Uint8Array | Uint16Array | Uint32Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
@@ -54,6 +55,11 @@ export async function decodeImage(bytes: Uint8Array, path: string): Promise<Plan
 }
 
 function decodePngPlanar(bytes: Uint8Array, path: string): PlanarImage {
+  return decodePngFast(bytes) ?? decodePngGeneral(bytes, path);
+}
+
+/** Every PNG kind, through fast-png (also the reference the fast path is tested against). */
+export function decodePngGeneral(bytes: Uint8Array, path: string): PlanarImage {
   let png;
   try {
     png = decodePng(bytes, { checkCrc: true }); // a flipped bit must fail here, not become a wrong pixel
