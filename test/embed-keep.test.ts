@@ -30,6 +30,7 @@ test("a kept model is reused for the same run and settings, rebuilt when the che
   utimesSync(ckpt, new Date(), new Date(Date.now() + 5000));
   const e = await loadRunModel(run, [...data, "engine.memory_format=contiguous"], { keep: true });
   assert.notEqual(e.model, d.model, "a rewritten checkpoint: a new model");
+  for (const loaded of [a, b, c, d, e]) await loaded.src.close();
   releaseKeptModel();
 
   // Two embeddings through a kept model give the same bytes as one without keeping.

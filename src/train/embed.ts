@@ -65,8 +65,7 @@ export function checkpointOf(runDir: string): string {
 let kept: { key: string; model: EmbeddingModel } | null = null;
 
 /** Everything the loaded model depends on: the checkpoint file as it is now and every setting but the data's location. */
-async function modelKey(runDir: string, cfg: Config, src: BatchSource): Promise<string> {
-  const ckpt = checkpointOf(runDir);
+async function modelKey(ckpt: string, cfg: Config, src: BatchSource): Promise<string> {
   const st = await stat(ckpt);
   const { path: _p, manifest: _m, workers: _w, prefetch: _f, ...data } = cfg.data;
   return JSON.stringify([resolve(ckpt), st.size, st.mtimeMs, { ...cfg, data }, src.inputChannels, src.imageSize]);
@@ -89,10 +88,11 @@ export async function loadRunModel(runDir: string, overrides: string[] = [], opt
   configureEngine(cfg);
   manualSeed(cfg.seed);
   const src = await sourceForConfig(cfg);
-  const key = opts.keep ? await modelKey(runDir, cfg, src) : "";
+  const ckpt = checkpointOf(runDir);
+  const key = opts.keep ? await modelKey(ckpt, cfg, src) : "";
   if (opts.keep && kept?.key === key) return { cfg, model: kept.model, src };
   const model = modelForConfig(cfg, src);
-  await loadWeights(checkpointOf(runDir), model);
+  await loadWeights(ckpt, model);
   model.eval();
   (model as { fuseForInference?: () => void }).fuseForInference?.();
   if (cfg.engine.memory_format === "channels_last") model.toMemoryFormat("channels_last");
