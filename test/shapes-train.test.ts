@@ -13,7 +13,7 @@ import { trainFromConfig, loadRunModel } from "../src/train/index.ts";
 import { shapeSourceForConfig } from "../src/train/shape-source.ts";
 import { relatedViews } from "../src/train/related.ts";
 import { compareOutlines } from "../src/train/shape-recon.ts";
-import { cyclicShift, reverseMatrix, symmetryVariants } from "../src/shapes/index.ts";
+import { cyclicShift, reverseMatrix, symmetryVariants, tipVariants } from "../src/shapes/index.ts";
 import { tensor, noGrad, tidy } from "../src/engine/index.ts";
 import { tempDir } from "./temp-dir.ts";
 
@@ -76,6 +76,32 @@ test("shapes.views: each training shape comes as that many random symmetry views
   assert.deepEqual(Array.from(rel.rowGroups([5, 9], train.itemRows!.slice(0, 2))), [5, 5, 5, 9, 9, 9]);
   const single = await resolveConfig({ overrides: [...base, "contrastive.weight=0.1", "contrastive.groups=[view]"] });
   assert.throws(() => relatedViews(single, src.items, 1), (e: unknown) => e instanceof ConfigError && /shapes\.views ≥ 2/.test((e as Error).message));
+});
+
+test("shapes.start=tip: training views, validation and embedding variants are the outline's 4 tip-anchored matrices", async () => {
+  const size = N * N;
+  const any = await shapeSourceForConfig(await resolveConfig({ overrides: base }));
+  const tip = await shapeSourceForConfig(await resolveConfig({ overrides: [...base, "shapes.start=tip", "shapes.views=2"] }));
+  assert.equal(tip.variantsPerItem, 4);
+  // The matrices as computed (start=any's validation rows), by item.
+  const plain = new Map<number, Float32Array>();
+  for await (const b of any.loader("all", { epoch: 0 })) b.indices.forEach((it, r) => plain.set(it, b.x.slice(r * size, (r + 1) * size)));
+  const key = (m: Float32Array) => Buffer.from(m.buffer, m.byteOffset, m.byteLength).toString("base64");
+  const allowed = (it: number) => new Set(tipVariants(plain.get(it)!).map(key));
+  let seen = 0;
+  for (const part of ["train", "val"] as const)
+    for await (const b of tip.loader(part, { epoch: 1 })) {
+      b.indices.forEach((it, r) => {
+        for (let k = 0; k < 2; k++) assert.ok(allowed(it).has(key(b.x.slice((2 * r + k) * size, (2 * r + k + 1) * size))), `${part} item ${it} view ${k}`);
+        if (part === "val") assert.deepEqual(b.x.slice(2 * r * size, (2 * r + 1) * size), tipVariants(plain.get(it)!)[0]);
+        seen++;
+      });
+    }
+  assert.ok(seen > 40);
+  for await (const b of tip.loaderFor([3, 7], 8)) {
+    assert.equal(b.shape[0], b.indices.length * 4);
+    b.indices.forEach((it, r) => tipVariants(plain.get(it)!).forEach((v, k) => assert.deepEqual(b.x.slice((4 * r + k) * size, (4 * r + k + 1) * size), v)));
+  }
 });
 
 test("compareOutlines: a matrix decoded perfectly gives back the outline (IoU 1, RMS 0); another worm does not", async () => {

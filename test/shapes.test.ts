@@ -13,7 +13,7 @@ import { readImage } from "../src/io/image.ts";
 import { readMask, type MaskImage } from "../src/shapes/mask-io.ts";
 import { objectContour, signedArea, reverseContour, type Contour } from "../src/shapes/contour.ts";
 import { resampleContour, periodicSpline, knotArcLengths, sampleParameters, splinePoint, arcLengthAt } from "../src/shapes/resample.ts";
-import { distanceMatrix, cyclicShift, reverseMatrix, symmetryVariants } from "../src/shapes/distance.ts";
+import { distanceMatrix, cyclicShift, reverseMatrix, symmetryVariants, diameterEnds, tipVariants } from "../src/shapes/distance.ts";
 import { mdsContour, procrustes, rasterisePolygon } from "../src/shapes/mds.ts";
 import {
   diagonalLoss, symmetryLoss, nonNegativeLoss, triangleInequalityLoss, triangleInequalityLossSampled, matrixLosses,
@@ -323,6 +323,24 @@ test("symmetry variants: 8 start points × 2 directions", async () => {
   assert.deepEqual(v[3], cyclicShift(d, 24));
   assert.deepEqual(v[8], reverseMatrix(d));
   assert.deepEqual(reverseMatrix(reverseMatrix(d)), d);
+});
+
+test("tip-anchored variants: the same 4 matrices whatever the outline's start point and direction", async () => {
+  for (const ref of FIXTURE.masks.slice(0, 6)) {
+    const d = maskToDistanceMatrix(await mask(ref.file), { n: 64 });
+    const v = tipVariants(d);
+    assert.equal(v.length, 4);
+    // Each starts at a tip: its first row holds the largest distance (to the other tip).
+    const max = Math.max(...d);
+    for (const m of v) assert.equal(Math.max(...m.subarray(0, 64)), max, `${ref.file}: starts at a diameter end`);
+    const [i, j] = diameterEnds(d);
+    assert.ok(i < j && d[i * 64 + j] === max);
+    const key = (ms: Float32Array[]) => ms.map((m) => Buffer.from(m.buffer).toString("base64")).sort();
+    for (const k of [5, 17, 40]) {
+      assert.deepEqual(key(tipVariants(cyclicShift(d, k))), key(v), `${ref.file}: start moved by ${k}`);
+      assert.deepEqual(key(tipVariants(reverseMatrix(cyclicShift(d, k)))), key(v), `${ref.file}: moved by ${k} and reversed`);
+    }
+  }
 });
 
 test("MDS: matrix → points → matrix within 1e-6; Procrustes puts the outline back on the worm", async () => {

@@ -151,6 +151,10 @@ const shapesSchema = z
       .default("pixels")
       .describe("distance-matrix scaling: pixels = distances / pixel_scale (keeps size, which tells apart e.g. shrunken cells); frobenius or max = per shape (size-invariant)"),
     pixel_scale: z.number().positive().default(400).describe("with normalise=pixels: the distance (px) that maps to 1; pick about the largest object length"),
+    start: z
+      .enum(["any", "tip"])
+      .default("any")
+      .describe("start point of the outline: any = random in training, embeddings averaged over 8 start points × 2 directions; tip = anchored at either end of the outline's diameter (2 ends × 2 directions, for elongated shapes such as worms)"),
     views: z
       .number()
       .int()

@@ -102,3 +102,34 @@ export function randomSymmetry(d: Float32Array, random: () => number): Float32Ar
   const shifted = cyclicShift(d, Math.floor(random() * n));
   return random() < 0.5 ? reverseMatrix(shifted) : shifted;
 }
+
+/**
+ * The two ends of the outline's diameter (the farthest pair of points, i < j): for elongated shapes (worms,
+ * rods) the two tips. Anchoring the start point there removes the start point as a nuisance instead of
+ * averaging over it.
+ */
+export function diameterEnds(d: Float32Array): [number, number] {
+  const n = matrixSide(d);
+  let best = -Infinity, bi = 0, bj = 0;
+  for (let i = 0; i < n; i++)
+    for (let j = i + 1; j < n; j++)
+      if (d[i * n + j] > best) {
+        best = d[i * n + j];
+        bi = i;
+        bj = j;
+      }
+  return [bi, bj];
+}
+
+/**
+ * The 4 matrices of one shape anchored at its tips: start at either end of the diameter, either direction
+ * (the only symmetries left once the start point is fixed to a tip).
+ */
+export function tipVariants(d: Float32Array): Float32Array[] {
+  const out: Float32Array[] = [];
+  for (const t of diameterEnds(d)) {
+    const s = cyclicShift(d, t);
+    out.push(s, reverseMatrix(s));
+  }
+  return out;
+}

@@ -1,11 +1,12 @@
 // Batches for task=shapes: each mask becomes its N×N contour distance matrix (computed once, in worker
 // threads), served as 1-channel N×N images. Training batches get a random symmetry per item (start point,
-// direction), seeded by (seed, epoch, item); embedding batches carry every symmetry variant so the
-// embedding can be averaged over them (what helped most in the reference study).
+// direction, or one of the 4 tip-anchored matrices with shapes.start=tip), seeded by (seed, epoch, item);
+// embedding batches carry every symmetry variant so the embedding can be averaged over them (what helped most
+// in the reference study).
 import type { Config } from "../config/index.ts";
 import { listItems, splitItems, shardSlice, Rng, hash32, type Batch, type Shard } from "../data/index.ts";
 import { masksToDistanceMatrices } from "../shapes/pipeline.ts";
-import { randomSymmetry, symmetryVariants } from "../shapes/distance.ts";
+import { randomSymmetry, symmetryVariants, tipVariants } from "../shapes/distance.ts";
 import { BieError } from "../errors.ts";
 import type { BatchSource } from "./source.ts";
 
@@ -23,6 +24,12 @@ export async function shapeSourceForConfig(cfg: Config): Promise<BatchSource> {
   const items = list.items;
   const split = splitItems(items, cfg.data.split);
   const size = n * n;
+  // start=tip: each outline is one of its 4 tip-anchored matrices; start=any: any start point and direction.
+  const tips = cfg.shapes.start === "tip" ? matrices.map(tipVariants) : null;
+  const variantCount = tips ? 4 : 2 * SHAPE_EMBED_SHIFTS;
+  const variants = (i: number) => (tips ? tips[i] : symmetryVariants(matrices[i], SHAPE_EMBED_SHIFTS));
+  const canonical = (i: number) => (tips ? tips[i][0] : matrices[i]);
+  const randomView = (i: number, random: () => number) => (tips ? tips[i][Math.floor(random() * 4)] : randomSymmetry(matrices[i], random));
 
   function makeLoader(indices: readonly number[], o: { batchSize: number; shuffle: boolean; epoch: number; startBatch: number; augment: boolean; dropLast: boolean; variants: boolean; views: number; shard?: Shard }) {
     const order = [...indices];
@@ -38,14 +45,14 @@ export async function shapeSourceForConfig(cfg: Config): Promise<BatchSource> {
       async *[Symbol.asyncIterator](): AsyncIterator<Batch> {
         for (let b = Math.max(0, o.startBatch); b < plan.length; b++) {
           const idx = plan[b];
-          const per = o.variants ? 2 * SHAPE_EMBED_SHIFTS : o.views;
+          const per = o.variants ? variantCount : o.views;
           const x = new Float32Array(idx.length * per * size);
           idx.forEach((i, r) => {
-            if (o.variants) symmetryVariants(matrices[i], SHAPE_EMBED_SHIFTS).forEach((v, k) => x.set(v, (r * per + k) * size));
+            if (o.variants) variants(i).forEach((v, k) => x.set(v, (r * per + k) * size));
             else {
               // Training: every view a random symmetry. Validation: the shape as it is, then seeded random views.
               const rng = new Rng(hash32(cfg.seed, o.augment ? o.epoch : -1, i, AUGMENT_STREAM));
-              for (let k = 0; k < per; k++) x.set(o.augment || k > 0 ? randomSymmetry(matrices[i], () => rng.next()) : matrices[i], (r * per + k) * size);
+              for (let k = 0; k < per; k++) x.set(o.augment || k > 0 ? randomView(i, () => rng.next()) : canonical(i), (r * per + k) * size);
             }
           });
           yield { x, shape: [idx.length * per, 1, n, n], indices: idx, batch: b, ...(per > 1 && !o.variants ? { itemRows: idx.map(() => per) } : {}) };
@@ -60,7 +67,7 @@ export async function shapeSourceForConfig(cfg: Config): Promise<BatchSource> {
     inputChannels: 1,
     imageSize: [n, n],
     channelsPerItem: 1,
-    variantsPerItem: 2 * SHAPE_EMBED_SHIFTS,
+    variantsPerItem: variantCount,
     loader(part, opts = {}) {
       const train = part === "train";
       const indices = part === "all" ? items.map((_, i) => i) : split[part];
@@ -70,8 +77,8 @@ export async function shapeSourceForConfig(cfg: Config): Promise<BatchSource> {
       return makeLoader(indices, { batchSize: bs, shuffle: train, epoch: opts.epoch ?? 0, startBatch: opts.startBatch ?? 0, augment: train, dropLast: train && indices.length > bs, variants: false, views, shard: opts.shard });
     },
     loaderFor(indices, batchSize) {
-      // Each outline brings 2 × SHAPE_EMBED_SHIFTS variants. Batches divide batchSize (one shard block, see shardItems).
-      let per = Math.max(1, Math.floor(batchSize / (2 * SHAPE_EMBED_SHIFTS)));
+      // Each outline brings variantCount variants. Batches divide batchSize (one shard block, see shardItems).
+      let per = Math.max(1, Math.floor(batchSize / variantCount));
       while (batchSize % per !== 0) per--;
       return makeLoader(indices, { batchSize: per, shuffle: false, epoch: 0, startBatch: 0, augment: false, dropLast: false, variants: true, views: 1 });
     },
