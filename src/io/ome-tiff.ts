@@ -6,7 +6,7 @@ import { BadInputError } from "../errors.ts";
 import type { PixelArray, PixelDtype } from "./image.ts";
 import { checkFinite } from "./finite.ts";
 import { isOmeXml, parseOmeXml, type PhysicalSize } from "./ome-xml.ts";
-import { ARRAY_OF, isFloatDtype, resolveRegion, type Axis, type ImageSource, type OpenOptions, type RegionRequest, type Shape5, type SourceFormat } from "./source-types.ts";
+import { ARRAY_OF, CANONICAL_AXES, SourceBase, isFloatDtype, resolveRegion, type ImageSource, type OpenOptions, type RegionRequest, type Shape5, type SourceFormat } from "./source-types.ts";
 import { TiffFile, type TiffPage } from "./tiff.ts";
 
 /** Where one channel plane lives: a page of an open file, and which sample of that page. */
@@ -25,33 +25,19 @@ interface TiffSourceInit {
   checkFinite: boolean;
 }
 
-class TiffSource implements ImageSource {
-  readonly path: string;
-  readonly format: SourceFormat;
-  readonly axes: Axis[];
-  readonly dtype: PixelDtype;
-  readonly levels: number;
-  readonly shapes: Shape5[];
-  readonly channelNames: string[];
-  readonly physicalSizes: Partial<Record<"x" | "y" | "z" | "t", PhysicalSize>>;
-  readonly labels: string[] = [];
+class TiffSource extends SourceBase {
   private readonly planes: PlaneRef[][][];
   private readonly files: TiffFile[];
   private readonly finite: boolean;
 
   constructor(init: TiffSourceInit) {
-    this.path = init.path;
-    this.format = init.format;
-    this.dtype = init.dtype;
-    this.shapes = init.shapes;
-    this.levels = init.shapes.length;
-    this.channelNames = init.channelNames;
-    this.physicalSizes = init.physicalSizes;
+    const s = init.shapes[0];
+    // Axes the file really has: c, y, x always; t and z when longer than 1.
+    const axes = CANONICAL_AXES.filter((a) => a === "c" || a === "y" || a === "x" || s[a] > 1);
+    super({ ...init, axes, labels: [] });
     this.planes = init.planes;
     this.files = init.files;
     this.finite = init.checkFinite;
-    const s = init.shapes[0];
-    this.axes = (["t", "c", "z", "y", "x"] as Axis[]).filter((a) => a === "c" || a === "y" || a === "x" || s[a] > 1);
   }
 
   openLabel(name: string): Promise<ImageSource> {

@@ -11,7 +11,7 @@ import type { PixelArray, PixelDtype } from "./image.ts";
 import { cacheScope, chunkCache } from "./chunk-cache.ts";
 import { checkFinite } from "./finite.ts";
 import { parseOmeXml, type PhysicalSize } from "./ome-xml.ts";
-import { ARRAY_OF, CANONICAL_AXES, isFloatDtype, resolveRegion, type Axis, type ImageSource, type OpenOptions, type RegionRequest, type Shape5, type SourceFormat } from "./source-types.ts";
+import { ARRAY_OF, CANONICAL_AXES, SourceBase, isFloatDtype, resolveRegion, type Axis, type ImageSource, type OpenOptions, type RegionRequest, type Shape5, type SourceFormat } from "./source-types.ts";
 
 type Json = Record<string, unknown>;
 const isObj = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -173,34 +173,18 @@ interface ZarrImageInit {
   opts: OpenOptions;
 }
 
-class ZarrImage implements ImageSource {
-  readonly path: string;
-  readonly format: SourceFormat;
-  readonly axes: Axis[];
-  readonly dtype: PixelDtype;
-  readonly levels: number;
-  readonly shapes: Shape5[];
-  readonly channelNames: string[];
-  readonly physicalSizes: Partial<Record<"x" | "y" | "z" | "t", PhysicalSize>>;
-  readonly labels: string[];
+class ZarrImage extends SourceBase {
   private readonly lv: Level[];
   private readonly opts: OpenOptions;
 
   constructor(init: ZarrImageInit) {
-    this.path = init.path;
-    this.format = init.format;
-    this.axes = init.axes;
-    this.lv = init.levels;
-    this.levels = init.levels.length;
-    this.dtype = init.levels[0].meta.dtype;
-    this.shapes = init.levels.map((l) => {
+    const shapes = init.levels.map((l) => {
       const s: Shape5 = { t: 1, c: 1, z: 1, y: 1, x: 1 };
       init.axes.forEach((a, i) => { s[a] = l.meta.shape[i]; });
       return s;
     });
-    this.channelNames = init.channelNames;
-    this.physicalSizes = init.physicalSizes;
-    this.labels = init.labels;
+    super({ ...init, shapes, dtype: init.levels[0].meta.dtype });
+    this.lv = init.levels;
     this.opts = init.opts;
   }
 

@@ -55,6 +55,30 @@ export interface ImageSource {
   close(): Promise<void>;
 }
 
+/** What a source says about itself: everything in ImageSource but the methods (`levels` follows from `shapes`). */
+export type SourceInfo = Pick<ImageSource, "path" | "format" | "axes" | "dtype" | "shapes" | "channelNames" | "physicalSizes" | "labels">;
+
+/** The metadata half of every reader's ImageSource; subclasses bring the reading. */
+export abstract class SourceBase implements ImageSource {
+  readonly path: string;
+  readonly format: SourceFormat;
+  readonly axes: readonly Axis[];
+  readonly dtype: PixelDtype;
+  readonly shapes: readonly Shape5[];
+  readonly channelNames: readonly string[];
+  readonly physicalSizes: Readonly<Partial<Record<"x" | "y" | "z" | "t", PhysicalSize>>>;
+  readonly labels: readonly string[];
+  constructor(info: SourceInfo) {
+    ({ path: this.path, format: this.format, axes: this.axes, dtype: this.dtype, shapes: this.shapes, channelNames: this.channelNames, physicalSizes: this.physicalSizes, labels: this.labels } = info);
+  }
+  get levels(): number {
+    return this.shapes.length;
+  }
+  abstract openLabel(name: string): Promise<ImageSource>;
+  abstract readRegion(req: RegionRequest): Promise<PixelArray>;
+  abstract close(): Promise<void>;
+}
+
 type Ctor = { new (n: number): PixelArray; new (buffer: ArrayBuffer, byteOffset?: number, length?: number): PixelArray };
 export const ARRAY_OF: Record<PixelDtype, Ctor> = {
   uint8: Uint8Array, uint16: Uint16Array, uint32: Uint32Array, int8: Int8Array, int16: Int16Array,

@@ -8,7 +8,7 @@ import { decodeImage, type PixelArray, type PlanarImage } from "./image.ts";
 import { checkFinite } from "./finite.ts";
 import { openMultiFileTiff, openTiffFile } from "./ome-tiff.ts";
 import { openOmeZarr } from "./ome-zarr.ts";
-import { ARRAY_OF, isFloatDtype, resolveRegion, type Axis, type ImageSource, type OpenOptions, type RegionRequest, type Shape5 } from "./source-types.ts";
+import { ARRAY_OF, SourceBase, isFloatDtype, resolveRegion, type ImageSource, type OpenOptions, type RegionRequest } from "./source-types.ts";
 import { readFile } from "node:fs/promises";
 
 export * from "./source-types.ts";
@@ -52,19 +52,18 @@ async function openPng(path: string, opts: OpenOptions): Promise<ImageSource> {
 }
 
 /** An in-memory planar image exposed as a one-level source (PNG, or images decoded elsewhere). */
-export class MemorySource implements ImageSource {
-  readonly format = "png" as const;
-  readonly axes: Axis[] = ["c", "y", "x"];
-  readonly levels = 1;
-  readonly shapes: Shape5[];
-  readonly channelNames: string[];
-  readonly physicalSizes = {};
-  readonly labels: string[] = [];
-  readonly dtype;
-  constructor(readonly path: string, private readonly img: PlanarImage, private readonly opts: OpenOptions = {}) {
-    this.dtype = img.dtype;
-    this.shapes = [{ t: 1, c: img.channels, z: 1, y: img.height, x: img.width }];
-    this.channelNames = Array.from({ length: img.channels }, (_, i) => `channel_${i}`);
+export class MemorySource extends SourceBase {
+  constructor(path: string, private readonly img: PlanarImage, private readonly opts: OpenOptions = {}) {
+    super({
+      path,
+      format: "png",
+      axes: ["c", "y", "x"],
+      dtype: img.dtype,
+      shapes: [{ t: 1, c: img.channels, z: 1, y: img.height, x: img.width }],
+      channelNames: Array.from({ length: img.channels }, (_, i) => `channel_${i}`),
+      physicalSizes: {},
+      labels: [],
+    });
   }
   openLabel(name: string): Promise<ImageSource> {
     return Promise.reject(new BadInputError(this.path, `has no label image "${name}"`));
