@@ -8,7 +8,7 @@ import { loadRunModel } from "../../src/train/index.ts";
 import { tidy, noGrad, tensor, op, type Tensor } from "../../src/engine/index.ts";
 
 const run = process.argv[2], out = process.argv[3];
-const { model, src } = await loadRunModel(run, ["engine.threads=2"]);
+const { model, src } = await loadRunModel(run, ["engine.threads=1"]);
 const enc = (model as unknown as { encoder: { features(x: Tensor): Tensor }; pad(x: Tensor): Tensor }).encoder;
 const rows: string[] = [];
 let header = "";
