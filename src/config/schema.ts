@@ -160,7 +160,7 @@ const shapesSchema = z
       .int()
       .min(1)
       .default(1)
-      .describe("symmetry views per shape in a training batch (random start point and direction each); with 2+, contrastive.groups=[view] pulls the views of one outline together, teaching the encoder the invariance"),
+      .describe("symmetry views per shape in a training batch (random start point and direction each; with start=tip, one of its 4 tip-anchored matrices); with 2+, contrastive.groups=[view] pulls the views of one outline together, teaching the encoder the invariance"),
     penalties: z
       .strictObject({
         diagonal: z.number().min(0).default(1e-3).describe("penalty weight: zero diagonal"),
