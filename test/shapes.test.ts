@@ -13,7 +13,7 @@ import { readImage } from "../src/io/image.ts";
 import { readMask, type MaskImage } from "../src/shapes/mask-io.ts";
 import { objectContour, signedArea, reverseContour, type Contour } from "../src/shapes/contour.ts";
 import { resampleContour, periodicSpline, knotArcLengths, sampleParameters, splinePoint, arcLengthAt } from "../src/shapes/resample.ts";
-import { distanceMatrix, cyclicShift, reverseMatrix, symmetryVariants, diameterEnds, tipVariants } from "../src/shapes/distance.ts";
+import { distanceMatrix, cyclicShift, reverseMatrix, symmetryVariants, diameterEnds, tipVariants, tipVariant } from "../src/shapes/distance.ts";
 import { mdsContour, procrustes, rasterisePolygon } from "../src/shapes/mds.ts";
 import {
   diagonalLoss, symmetryLoss, nonNegativeLoss, triangleInequalityLoss, triangleInequalityLossSampled, matrixLosses,
@@ -335,6 +335,7 @@ test("tip-anchored variants: the same 4 matrices whatever the outline's start po
     for (const m of v) assert.equal(Math.max(...m.subarray(0, 64)), max, `${ref.file}: starts at a diameter end`);
     const [i, j] = diameterEnds(d);
     assert.ok(i < j && d[i * 64 + j] === max);
+    for (let k = 0; k < 4; k++) assert.deepEqual(tipVariant(d, k), v[k], `${ref.file}: tip variant ${k} alone`);
     const key = (ms: Float32Array[]) => ms.map((m) => Buffer.from(m.buffer).toString("base64")).sort();
     for (const k of [5, 17, 40]) {
       assert.deepEqual(key(tipVariants(cyclicShift(d, k))), key(v), `${ref.file}: start moved by ${k}`);

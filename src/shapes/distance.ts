@@ -123,13 +123,19 @@ export function diameterEnds(d: Float32Array): [number, number] {
 
 /**
  * The 4 matrices of one shape anchored at its tips: start at either end of the diameter, either direction
- * (the only symmetries left once the start point is fixed to a tip).
+ * (the only symmetries left once the start point is fixed to a tip). `ends` saves the O(N²) search when known.
  */
-export function tipVariants(d: Float32Array): Float32Array[] {
+export function tipVariants(d: Float32Array, ends = diameterEnds(d)): Float32Array[] {
   const out: Float32Array[] = [];
-  for (const t of diameterEnds(d)) {
+  for (const t of ends) {
     const s = cyclicShift(d, t);
     out.push(s, reverseMatrix(s));
   }
   return out;
+}
+
+/** Tip-anchored matrix k (0–3) of one shape, as tipVariants lists them: end k >> 1, reversed when k is odd. */
+export function tipVariant(d: Float32Array, k: number, ends = diameterEnds(d)): Float32Array {
+  const s = cyclicShift(d, ends[k >> 1]);
+  return k & 1 ? reverseMatrix(s) : s;
 }

@@ -10,7 +10,7 @@ export {
   DEFAULT_POINTS, type PeriodicSpline, type ResampleOptions, type Spacing,
 } from "./resample.ts";
 export {
-  distanceMatrix, cyclicShift, reverseMatrix, symmetryVariants, randomSymmetry, diameterEnds, tipVariants, matrixSide, checkNormalisation,
+  distanceMatrix, cyclicShift, reverseMatrix, symmetryVariants, randomSymmetry, diameterEnds, tipVariants, tipVariant, matrixSide, checkNormalisation,
   type Normalisation,
 } from "./distance.ts";
 export { classicalMds, mdsContour, procrustes, rasterisePolygon, type ProcrustesOptions, type ProcrustesResult } from "./mds.ts";

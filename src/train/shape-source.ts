@@ -6,7 +6,7 @@
 import type { Config } from "../config/index.ts";
 import { listItems, splitItems, shardSlice, Rng, hash32, type Batch, type Shard } from "../data/index.ts";
 import { masksToDistanceMatrices } from "../shapes/pipeline.ts";
-import { randomSymmetry, symmetryVariants, tipVariants } from "../shapes/distance.ts";
+import { diameterEnds, randomSymmetry, symmetryVariants, tipVariant, tipVariants } from "../shapes/distance.ts";
 import { BieError } from "../errors.ts";
 import type { BatchSource } from "./source.ts";
 
@@ -24,12 +24,13 @@ export async function shapeSourceForConfig(cfg: Config): Promise<BatchSource> {
   const items = list.items;
   const split = splitItems(items, cfg.data.split);
   const size = n * n;
-  // start=tip: each outline is one of its 4 tip-anchored matrices; start=any: any start point and direction.
-  const tips = cfg.shapes.start === "tip" ? matrices.map(tipVariants) : null;
-  const variantCount = tips ? 4 : 2 * SHAPE_EMBED_SHIFTS;
-  const variants = (i: number) => (tips ? tips[i] : symmetryVariants(matrices[i], SHAPE_EMBED_SHIFTS));
-  const canonical = (i: number) => (tips ? tips[i][0] : matrices[i]);
-  const randomView = (i: number, random: () => number) => (tips ? tips[i][Math.floor(random() * 4)] : randomSymmetry(matrices[i], random));
+  // start=tip: each outline is one of its 4 tip-anchored matrices, made when served (like start=any's views) from
+  // the tips found once; start=any: any start point and direction.
+  const ends = cfg.shapes.start === "tip" ? matrices.map(diameterEnds) : null;
+  const variantCount = ends ? 4 : 2 * SHAPE_EMBED_SHIFTS;
+  const variants = (i: number) => (ends ? tipVariants(matrices[i], ends[i]) : symmetryVariants(matrices[i], SHAPE_EMBED_SHIFTS));
+  const canonical = (i: number) => (ends ? tipVariant(matrices[i], 0, ends[i]) : matrices[i]);
+  const randomView = (i: number, random: () => number) => (ends ? tipVariant(matrices[i], Math.floor(random() * 4), ends[i]) : randomSymmetry(matrices[i], random));
 
   function makeLoader(indices: readonly number[], o: { batchSize: number; shuffle: boolean; epoch: number; startBatch: number; augment: boolean; dropLast: boolean; variants: boolean; views: number; shard?: Shard }) {
     const order = [...indices];
