@@ -6,7 +6,7 @@
 import { readFile } from "node:fs/promises";
 import { readFileSync } from "node:fs";
 import { BadInputError } from "../errors.ts";
-import type { PixelArray } from "../io/image.ts";
+import type { PixelArray, PlanarImage } from "../io/image.ts";
 import { decodePngFast } from "../io/png.ts";
 
 /** One plane of a mask: non-zero = foreground, or instance labels. Pixel (row r, column c) is data[r*width + c]. */
@@ -41,11 +41,11 @@ export function readMaskSync(path: string): MaskImage | Promise<MaskImage> {
 /** PNG through src/io/png.ts (node's zlib); a Promise only when it falls back to the general decoder. */
 export function decodeMask(bytes: Uint8Array, path: string): MaskImage | Promise<MaskImage> {
   const fast = decodePngFast(bytes);
-  if (fast) return { data: fast.channels === 1 ? fast.data : fast.data.subarray(0, fast.width * fast.height), width: fast.width, height: fast.height };
+  if (fast) return firstPlane(fast);
   // Imported on demand: the general decoder pulls in geotiff, which costs ~100 ms per worker thread to load.
-  return import("../io/image.ts").then(({ decodeImage }) => decodeImage(bytes, path)).then((img) => ({
-    data: img.channels === 1 ? img.data : img.data.subarray(0, img.width * img.height),
-    width: img.width,
-    height: img.height,
-  }));
+  return import("../io/image.ts").then(({ decodeImage }) => decodeImage(bytes, path)).then(firstPlane);
+}
+
+function firstPlane(img: PlanarImage): MaskImage {
+  return { data: img.channels === 1 ? img.data : img.data.subarray(0, img.width * img.height), width: img.width, height: img.height };
 }
