@@ -6,6 +6,7 @@
 # directions. Writes scratch/s6/circ_<mode>.npy (rows in labels.csv order) for a random-forest check.
 # Usage: node --import tsx scripts/experiments/shape_dump_matrices.ts (writes the matrices scratch/s6/D64.npy), then
 #        /usr/bin/python3 scripts/experiments/shape_circular_padding.py circular|zeros [epochs]   (~10 min each)
+# Needs torchvision (Debian python3-torchvision) besides the anchors' packages.
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F, torchvision, sys, time
 torch.set_num_threads(1); torch.manual_seed(0); np.random.seed(0)
 mode=sys.argv[1]; E=int(sys.argv[2]) if len(sys.argv)>2 else 40
